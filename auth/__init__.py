@@ -1,0 +1,1 @@
+"""Identity: password hashing, tokens, signup secret, API keys, and access policies."""

@@ -1,0 +1,1 @@
+"""Headless participants: the reference client for tests, load and recording."""

@@ -1,0 +1,1 @@
+"""Media plane: aiortc peers, inbound decode buffers, the room clock and outbound mixed tracks."""

@@ -1,0 +1,1 @@
+"""The one database: aiosqlite connection, schema migrations and repositories."""

@@ -1,0 +1,1 @@
+"""aiohttp application: REST API, WebSocket signaling, static browser client and the CLI."""
