@@ -1,0 +1,70 @@
+"""bcrypt hashing on a small dedicated thread pool: it never runs on (or starves) the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import bcrypt
+
+from auth.errors import InvalidPassword, InvalidUsername
+
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt>=5: rejects) anything longer
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+
+
+def check_username(username: str) -> str:
+    """3-32 characters of A-Z a-z 0-9 _ . - (unique case-insensitively in the store)."""
+    if not USERNAME_RE.fullmatch(username):
+        raise InvalidUsername("username must be 3-32 characters of letters, digits, '_', '.' or '-'")
+    return username
+
+
+def check_password(password: str) -> bytes:
+    """At least 8 characters and at most 72 bytes in UTF-8; returns the bytes to hash."""
+    raw = password.encode("utf-8")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidPassword(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(raw) > MAX_PASSWORD_BYTES:
+        raise InvalidPassword(f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (bcrypt's limit)")
+    return raw
+
+
+class PasswordHasher:
+    """Async bcrypt; `verify_dummy` spends the same time as a real check for unknown users."""
+
+    def __init__(self, cost: int, threads: int = 2) -> None:
+        self._cost = cost
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bcrypt")
+        self._dummy: bytes | None = None
+
+    async def hash(self, password: str) -> str:
+        """A new salted bcrypt hash of a valid password."""
+        raw = check_password(password)
+        loop = asyncio.get_running_loop()
+        hashed = await loop.run_in_executor(self._pool, lambda: bcrypt.hashpw(raw, bcrypt.gensalt(self._cost)))
+        return hashed.decode("ascii")
+
+    async def verify(self, password: str, hashed: str) -> bool:
+        """Whether the password matches; passwords bcrypt cannot take simply do not match."""
+        raw = password.encode("utf-8")
+        fits = len(raw) <= MAX_PASSWORD_BYTES
+        loop = asyncio.get_running_loop()
+        # An over-long password still costs one check (same timing) but never matches.
+        ok = await loop.run_in_executor(self._pool, bcrypt.checkpw, raw if fits else b"-", hashed.encode("ascii"))
+        return bool(ok) and fits
+
+    async def verify_dummy(self, password: str) -> None:
+        """Burn one verification's worth of time, so an unknown user answers like a wrong password."""
+        if self._dummy is None:
+            loop = asyncio.get_running_loop()
+            self._dummy = await loop.run_in_executor(
+                self._pool, lambda: bcrypt.hashpw(b"dummy-password", bcrypt.gensalt(self._cost))
+            )
+        await self.verify(password, self._dummy.decode("ascii"))
+
+    def close(self) -> None:
+        """Stop the pool (running hashes finish)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""REST handlers under {prefix}/api, one module per area."""

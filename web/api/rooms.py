@@ -1,0 +1,118 @@
+"""Rooms and members: create, list mine, details, delete, add/remove members, leave."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from auth.policy import ensure_host, ensure_member
+from web.errors import ApiError
+from web.keys import CONFIG, HOOKS, PRINCIPAL, STORE
+from web.validation import Field, check_length, check_range, read_json
+
+DEFAULT_SIZE = 20.0
+DEFAULT_MAX_PARTICIPANTS = 50
+MAX_SIZE = 1000.0
+MAX_PARTICIPANTS = 500
+
+
+async def create_room(request: web.Request) -> web.Response:
+    """POST /api/rooms"""
+    body = await read_json(
+        request,
+        {
+            "name": Field("str"),
+            "description": Field("str", required=False, default=""),
+            "width": Field("number", required=False, default=DEFAULT_SIZE),
+            "height": Field("number", required=False, default=DEFAULT_SIZE),
+            "max_participants": Field("int", required=False, default=DEFAULT_MAX_PARTICIPANTS),
+        },
+    )
+    name = check_length("name", body["name"].strip(), 1, 100)
+    description = check_length("description", body["description"], 0, 1000)
+    width = float(check_range("width", body["width"], 1, MAX_SIZE))
+    height = float(check_range("height", body["height"], 1, MAX_SIZE))
+    max_participants = int(check_range("max_participants", body["max_participants"], 1, MAX_PARTICIPANTS))
+    room = await request.app[STORE].rooms.create(
+        request[PRINCIPAL].user_id, name, description, width, height, max_participants,
+        request.app[CONFIG].room_daily_limit,
+    )
+    return web.json_response({"room": room.to_json()}, status=201)
+
+
+async def list_rooms(request: web.Request) -> web.Response:
+    """GET /api/rooms"""
+    rooms = await request.app[STORE].rooms.list_for_user(request[PRINCIPAL].user_id)
+    return web.json_response({"rooms": [r.to_json() for r in rooms]})
+
+
+async def get_room(request: web.Request) -> web.Response:
+    """GET /api/rooms/{room_id}"""
+    room = await ensure_member(request.app[STORE], request[PRINCIPAL], request.match_info["room_id"])
+    return web.json_response({"room": room.to_json()})
+
+
+async def delete_room(request: web.Request) -> web.Response:
+    """DELETE /api/rooms/{room_id}"""
+    store = request.app[STORE]
+    room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
+    ensure_host(request[PRINCIPAL], room)
+    for user_id in await store.rooms.delete(room.id):
+        await request.app[HOOKS].fire_member_removed(room.id, user_id)
+    return web.Response(status=204)
+
+
+async def list_members(request: web.Request) -> web.Response:
+    """GET /api/rooms/{room_id}/members"""
+    store = request.app[STORE]
+    room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
+    return web.json_response({"members": [m.to_json() for m in await store.rooms.list_members(room.id)]})
+
+
+async def add_member(request: web.Request) -> web.Response:
+    """POST /api/rooms/{room_id}/members"""
+    body = await read_json(request, {"username": Field("str")})
+    store = request.app[STORE]
+    room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
+    ensure_host(request[PRINCIPAL], room)
+    member = await store.rooms.add_member(room.id, body["username"], added_by=request[PRINCIPAL].user_id)
+    return web.json_response({"member": member.to_json()}, status=201)
+
+
+async def remove_member(request: web.Request) -> web.Response:
+    """DELETE /api/rooms/{room_id}/members/{username}: the host removes anyone; anyone removes self."""
+    store = request.app[STORE]
+    principal = request[PRINCIPAL]
+    room = await ensure_member(store, principal, request.match_info["room_id"])
+    target = await store.users.find_by_username(request.match_info["username"])
+    if target is None or target.id != principal.user_id:
+        ensure_host(principal, room)
+    if target is None or not await store.rooms.is_member(room.id, target.id):
+        raise ApiError(404, "member_not_found", "no such member in this room")
+    return await _depart(request, room.id, target.id)
+
+
+async def leave_room(request: web.Request) -> web.Response:
+    """POST /api/rooms/{room_id}/leave"""
+    room = await ensure_member(request.app[STORE], request[PRINCIPAL], request.match_info["room_id"])
+    return await _depart(request, room.id, request[PRINCIPAL].user_id)
+
+
+async def _depart(request: web.Request, room_id: str, user_id: str) -> web.Response:
+    departure = await request.app[STORE].rooms.remove_member(room_id, user_id)
+    await request.app[HOOKS].fire_member_removed(room_id, user_id)
+    return web.json_response(
+        {"room_deleted": departure.room_deleted, "new_host_id": departure.new_host_id}, status=200
+    )
+
+
+def add_routes(app: web.Application, prefix: str) -> None:
+    """Register the room routes under `prefix`."""
+    r = app.router
+    r.add_get(f"{prefix}/api/rooms", list_rooms)
+    r.add_post(f"{prefix}/api/rooms", create_room)
+    r.add_get(f"{prefix}/api/rooms/{{room_id}}", get_room)
+    r.add_delete(f"{prefix}/api/rooms/{{room_id}}", delete_room)
+    r.add_get(f"{prefix}/api/rooms/{{room_id}}/members", list_members)
+    r.add_post(f"{prefix}/api/rooms/{{room_id}}/members", add_member)
+    r.add_delete(f"{prefix}/api/rooms/{{room_id}}/members/{{username}}", remove_member)
+    r.add_post(f"{prefix}/api/rooms/{{room_id}}/leave", leave_room)

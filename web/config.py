@@ -1,0 +1,234 @@
+"""Server configuration: a frozen `Config` from `HUBBUB_*` environment variables and flags (flags win).
+
+Secrets the operator does not set are generated on first start and kept in the data directory
+(mode 0600), so tokens and the signup secret survive restarts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it (never its secret value)."""
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One STUN/TURN entry as WebRTC's RTCIceServer expects it."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The RTCIceServer dict handed to clients (credential included: clients need it)."""
+        out: dict[str, Any] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out["username"] = self.username
+        if self.credential is not None:
+            out["credential"] = self.credential
+        return out
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the server needs to start; tests build one directly with small values."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    signup_secret: str | None = None
+    jwt_secret: str | None = None
+    token_ttl: int = 12 * 3600
+    bcrypt_cost: int = 12
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
+    path_prefix: str = ""
+    ice_servers: tuple[IceServer, ...] = ()
+    login_rate_per_ip: int = 20
+    login_rate_per_username: int = 10
+    login_rate_window: float = 60.0
+    room_daily_limit: int = 20
+    max_body_bytes: int = 64 * 1024
+    shutdown_timeout: float = 5.0
+    bcrypt_threads: int = 2
+    secret_fields: tuple[str, ...] = field(default=("signup_secret", "jwt_secret"), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("port must be 0..65535")
+        if not 4 <= self.bcrypt_cost <= 31:
+            raise ConfigError("bcrypt_cost must be 4..31")
+        if self.token_ttl <= 0:
+            raise ConfigError("token_ttl must be positive")
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ConfigError(f"jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        if self.signup_secret is not None and not self.signup_secret:
+            raise ConfigError("signup_secret must not be empty")
+        if self.path_prefix and (not self.path_prefix.startswith("/") or self.path_prefix.endswith("/")):
+            raise ConfigError("path_prefix must start with '/' and not end with '/' (e.g. /hubbub)")
+        for name in ("login_rate_per_ip", "login_rate_per_username", "room_daily_limit", "max_body_bytes",
+                     "bcrypt_threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.login_rate_window <= 0 or self.shutdown_timeout < 0:
+            raise ConfigError("login_rate_window must be positive and shutdown_timeout not negative")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file inside the data directory."""
+        return self.data_dir / "hubbub.sqlite3"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings for printing at start: secrets and TURN credentials masked."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "secret_fields":
+                continue
+            value = getattr(self, f.name)
+            if f.name in self.secret_fields:
+                value = "(not set)" if value is None else "***"
+            elif f.name == "ice_servers":
+                value = [
+                    {**s.to_json(), **({"credential": "***"} if s.credential is not None else {})} for s in value
+                ]
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
+    """JSON list of {"urls": str | [str], "username"?: str, "credential"?: str}."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"ice servers must be a JSON list: {exc.msg}") from None
+    if not isinstance(raw, list):
+        raise ConfigError("ice servers must be a JSON list")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - {"urls", "username", "credential"}:
+            raise ConfigError("each ice server is an object with urls, username, credential")
+        urls = item.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if not urls or not isinstance(urls, list) or not all(
+            isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for u in urls
+        ):
+            raise ConfigError("ice server urls must be stun:, stuns:, turn: or turns: URLs")
+        username, credential = item.get("username"), item.get("credential")
+        if not all(v is None or isinstance(v, str) for v in (username, credential)):
+            raise ConfigError("ice server username and credential must be strings")
+        out.append(IceServer(tuple(urls), username, credential))
+    return tuple(out)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+# name -> (flag, env var, converter, help)
+_SETTINGS: dict[str, tuple[str, str, Any, str]] = {
+    "host": ("--host", "HUBBUB_HOST", str, "address to listen on (default 127.0.0.1)"),
+    "port": ("--port", "HUBBUB_PORT", int, "port (default 8080; 0 picks a free port and prints it)"),
+    "data_dir": ("--data-dir", "HUBBUB_DATA_DIR", Path, "SQLite file and generated secrets (default ./data)"),
+    "signup_secret": ("--signup-secret", "HUBBUB_SIGNUP_SECRET", str, "secret needed to register"),
+    "jwt_secret": ("--jwt-secret", "HUBBUB_JWT_SECRET", str, "HS256 key, >= 32 bytes"),
+    "token_ttl": ("--token-ttl", "HUBBUB_TOKEN_TTL", int, "access token lifetime in seconds (default 43200)"),
+    "bcrypt_cost": ("--bcrypt-cost", "HUBBUB_BCRYPT_COST", int, "bcrypt cost factor (default 12)"),
+    "log_level": ("--log-level", "HUBBUB_LOG_LEVEL", str.upper, "DEBUG, INFO, WARNING, ERROR (default INFO)"),
+    "cors_origins": ("--cors-origins", "HUBBUB_CORS_ORIGINS", _csv, "comma-separated allowed origins"),
+    "path_prefix": ("--path-prefix", "HUBBUB_PATH_PREFIX", str, "URL prefix behind a reverse proxy, e.g. /hubbub"),
+    "ice_servers": ("--ice-servers", "HUBBUB_ICE_SERVERS", parse_ice_servers, "JSON list of STUN/TURN servers"),
+    "login_rate_per_ip": ("--login-rate-per-ip", "HUBBUB_LOGIN_RATE_PER_IP", int,
+                          "login/register attempts per client address per window (default 20)"),
+    "login_rate_per_username": ("--login-rate-per-username", "HUBBUB_LOGIN_RATE_PER_USERNAME", int,
+                                "login/register attempts per username per window (default 10)"),
+    "login_rate_window": ("--login-rate-window", "HUBBUB_LOGIN_RATE_WINDOW", float,
+                          "rate limit window in seconds (default 60)"),
+    "room_daily_limit": ("--room-daily-limit", "HUBBUB_ROOM_DAILY_LIMIT", int,
+                         "rooms one user may create per 24 h (default 20)"),
+    "max_body_bytes": ("--max-body-bytes", "HUBBUB_MAX_BODY_BYTES", int, "largest request body (default 65536)"),
+    "shutdown_timeout": ("--shutdown-timeout", "HUBBUB_SHUTDOWN_TIMEOUT", float,
+                         "seconds to let open requests finish on shutdown (default 5)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `hubbub serve` flags; every flag also has a HUBBUB_* environment variable."""
+    parser = argparse.ArgumentParser(
+        prog="hubbub serve",
+        description="Run the hubbub server. Every flag can also be set as the environment variable shown.",
+    )
+    for name, (flag, env, _conv, help_text) in _SETTINGS.items():
+        parser.add_argument(flag, dest=name, default=None, metavar=env, help=f"{help_text} [{env}]")
+    return parser
+
+
+def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+    """Environment first, flags on top; no files touched (see `ensure_secrets`)."""
+    args = vars(build_parser().parse_args(list(argv)))
+    values: dict[str, Any] = {}
+    for name, (flag, env, conv, _help) in _SETTINGS.items():
+        raw, source = (args[name], flag) if args[name] is not None else (environ.get(env), env)
+        if raw is None or (raw == "" and name not in ("path_prefix", "cors_origins", "ice_servers")):
+            continue
+        if name == "ice_servers" and raw == "":
+            raw = "[]"
+        try:
+            values[name] = conv(raw)
+        except ConfigError:
+            raise
+        except ValueError:
+            raise ConfigError(f"{source}: not a valid value") from None
+    return Config(**values)
+
+
+def _read_or_create_secret(path: Path, nbytes: int) -> tuple[str, bool]:
+    """Read the secret file, or create it with mode 0600 (O_EXCL: two starts cannot race)."""
+    try:
+        return path.read_text(encoding="ascii").strip(), False
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return value, True
+
+
+@dataclass(frozen=True)
+class SecretsResult:
+    """The completed config, and the signup secret if it was generated just now (print it once)."""
+
+    config: Config
+    new_signup_secret: str | None
+
+
+def ensure_secrets(config: Config) -> SecretsResult:
+    """Create the data directory and fill in unset secrets from (or into) files there."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    new_signup = None
+    signup, jwt_secret = config.signup_secret, config.jwt_secret
+    if signup is None:
+        signup, created = _read_or_create_secret(config.data_dir / "signup_secret", 18)
+        new_signup = signup if created else None
+    if jwt_secret is None:
+        jwt_secret, _ = _read_or_create_secret(config.data_dir / "jwt_secret", 48)
+    return SecretsResult(replace(config, signup_secret=signup, jwt_secret=jwt_secret), new_signup)

@@ -1,0 +1,93 @@
+"""One JSON error shape for everything: {"error": {"code", "message"}}, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from auth.errors import AuthError, RateLimited
+from store.errors import Conflict, InvalidValue, LimitExceeded, NotFound, StoreError
+from web.keys import CONFIG
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """Raise from a handler to answer with this status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """The JSON error body every failure uses."""
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+def _store_status(exc: StoreError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, LimitExceeded):
+        return 429
+    if isinstance(exc, InvalidValue):
+        return 400
+    return 500
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every named error, HTTP exception and crash into the JSON error shape."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except RateLimited as exc:
+        return error_response(exc.status, exc.code, str(exc), {"Retry-After": str(math.ceil(exc.retry_after))})
+    except AuthError as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, str(exc), headers)
+    except StoreError as exc:
+        status = _store_status(exc)
+        if status == 500:
+            log.exception("unexpected store error")
+            return error_response(500, "internal_error", "internal server error")
+        return error_response(status, exc.code, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        message = exc.reason if exc.status != 413 else f"request body too large (limit {request.app[CONFIG].max_body_bytes} bytes)"
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow",)}
+        return error_response(exc.status, code, message, headers)
+    except ConnectionResetError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, _route(request))
+        return error_response(500, "internal_error", "internal server error")
+
+
+def _route(request: web.Request) -> str:
+    route = request.match_info.route
+    resource = route.resource
+    return resource.canonical if resource is not None else "unmatched"

@@ -1,0 +1,96 @@
+"""Request pipeline: access log + metrics, CORS, bearer authentication on /api."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiohttp import hdrs, web
+
+from auth.errors import Unauthenticated
+from web.errors import Handler, _route
+from web.keys import AUTH, CONFIG, METRICS, PRINCIPAL
+
+access_log = logging.getLogger("hubbub.access")
+
+
+def public(handler: Handler) -> Handler:
+    """Mark an /api handler as needing no credential (register, login, token exchange)."""
+    handler.__hubbub_public__ = True  # type: ignore[attr-defined]
+    return handler
+
+
+@web.middleware
+async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One log line and one metrics sample per request: method, route pattern, status, duration.
+
+    The route pattern (`/api/rooms/{room_id}`) is logged, never the raw path, query or headers.
+    """
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        duration = time.perf_counter() - start
+        route = _route(request)
+        request.app[METRICS].observe_request(request.method, route, status, duration)
+        access_log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            route,
+            status,
+            duration * 1000,
+            extra={"method": request.method, "route": route, "status": status, "duration_ms": round(duration * 1000, 2)},
+        )
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Allow only the configured origins (none by default); answer their preflights."""
+    origin = request.headers.get(hdrs.ORIGIN)
+    allowed = origin is not None and origin in request.app[CONFIG].cors_origins
+    if allowed and request.method == "OPTIONS" and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Origin": origin or "",
+                "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )
+    response = await handler(request)
+    if allowed and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = origin or ""
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def bearer(request: web.Request) -> str:
+    """The credential from `Authorization: Bearer ...`; Unauthenticated if absent."""
+    header = request.headers.get(hdrs.AUTHORIZATION, "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthenticated("missing bearer credential")
+    return credential.strip()
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /api route except those marked @public needs a valid token or API key."""
+    api_root = request.app[CONFIG].path_prefix + "/api/"
+    route = request.match_info.route
+    needs_auth = (
+        route.resource is not None
+        and route.resource.canonical.startswith(api_root)
+        and not getattr(route.handler, "__hubbub_public__", False)
+    )
+    if needs_auth:
+        request[PRINCIPAL] = await request.app[AUTH].authenticate(bearer(request))
+    return await handler(request)

@@ -1,0 +1,72 @@
+"""`hubbub serve`: resolve the config, start the app, print where it listens, stop on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+
+from aiohttp import web
+
+from web.app import create_app
+from web.config import Config, ConfigError, ensure_secrets, parse_config
+from web.logs import setup_logging
+
+log = logging.getLogger("hubbub.server")
+
+
+async def serve(config: Config, stop: asyncio.Event) -> None:
+    """Run until `stop` is set, then stop accepting, close connections and the database."""
+    app = await create_app(config)
+    # Our own middleware writes the access log (route patterns only), so aiohttp's is off.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=config.shutdown_timeout, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        port = config.port
+        server = site._server
+        if server is not None and getattr(server, "sockets", None):
+            port = server.sockets[0].getsockname()[1]
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        print(f"hubbub listening on http://{host}:{port}{config.path_prefix}/", flush=True)
+        log.info("listening", extra={"host": config.host, "port": port})
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
+    """Entry point for `hubbub serve`; returns the process exit code."""
+    try:
+        config = parse_config(argv, os.environ if environ is None else environ)
+        secrets = ensure_secrets(config)
+    except ConfigError as exc:
+        print(f"hubbub serve: {exc}", file=sys.stderr)
+        return 2
+    config = secrets.config
+    setup_logging(config.log_level)
+    print("hubbub configuration: " + json.dumps(config.masked()), flush=True)
+    if secrets.new_signup_secret is not None:
+        # Printed once, on the start that generated it; it is also in <data_dir>/signup_secret.
+        print(f"hubbub: generated signup secret (shown once): {secrets.new_signup_secret}", flush=True)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(config, stop)
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:
+        print(f"hubbub serve: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
