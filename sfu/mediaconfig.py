@@ -1,0 +1,64 @@
+"""Media plane settings: ICE servers, Opus output and buffering, all with safe defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiortc import RTCConfiguration, RTCIceServer
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One STUN/TURN server; only servers listed in the config are ever used."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """Everything tunable in the media plane; validated on construction (ValueError)."""
+
+    ice_servers: tuple[IceServer, ...] = ()  # none by default; NEVER an implicit public STUN server
+    bitrate: int = 64000  # outbound Opus bitrate, bit/s (stereo, constrained VBR)
+    fec: bool = True  # Opus in-band FEC in our encoder (only used by SILK/hybrid modes)
+    expected_loss_percent: int = 5  # tells libopus how much redundancy FEC should carry
+    prefetch_frames: int = 2  # a source starts playing once this many frames are buffered
+    max_buffer_frames: int = 4  # per-source backlog bound (x 20 ms); beyond it the oldest is dropped
+    outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
+    silent_peer_timeout: float = 10.0  # seconds without inbound audio before SILENT_PEER
+    max_late_ticks: int = 3  # clock this many ticks behind: skip to now instead of bursting
+    mix_workers: int = 2  # threads that run mix + Opus encode (numpy and libopus drop the GIL)
+    max_sources: int | None = None  # passed to mixer.Mixer (loudest-N when overloaded)
+    loop_lag_interval: float = 0.05  # event-loop lag probe period, seconds
+
+    def __post_init__(self) -> None:
+        if not 6000 <= self.bitrate <= 510000:
+            raise ValueError(f"bitrate must be 6000..510000 bit/s, got {self.bitrate}")
+        if not 0 <= self.expected_loss_percent <= 100:
+            raise ValueError("expected_loss_percent must be 0..100")
+        if not 1 <= self.prefetch_frames <= self.max_buffer_frames <= 50:
+            raise ValueError("need 1 <= prefetch_frames <= max_buffer_frames <= 50")
+        if not 1 <= self.outbound_queue_frames <= 50:
+            raise ValueError("outbound_queue_frames must be 1..50")
+        if not self.silent_peer_timeout > 0:
+            raise ValueError("silent_peer_timeout must be > 0")
+        if self.max_late_ticks < 1:
+            raise ValueError("max_late_ticks must be >= 1")
+        if not 1 <= self.mix_workers <= 64:
+            raise ValueError("mix_workers must be 1..64")
+        if not 0.001 <= self.loop_lag_interval <= 10:
+            raise ValueError("loop_lag_interval must be 0.001..10 s")
+        for server in self.ice_servers:
+            if not server.urls or not all(isinstance(u, str) for u in server.urls):
+                raise ValueError("every IceServer needs at least one url")
+
+    def rtc_configuration(self) -> RTCConfiguration:
+        """aiortc configuration with exactly the configured ICE servers (an empty list, not None)."""
+        return RTCConfiguration(
+            iceServers=[
+                RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+                for s in self.ice_servers
+            ]
+        )

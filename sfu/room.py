@@ -1,0 +1,251 @@
+"""A live room: its mixer, its sessions and the one clock task that drives them every 20 ms.
+
+Each tick (absolute deadlines from TickSchedule) the clock, on the event loop, pops at most
+one frame per source from the SourceBuffers and takes the pending control operations
+(pose/mute/preference changes queued since the last tick); then ONE job in the plane's
+worker pool applies those operations, mixes (numpy drops the GIL) and Opus-encodes every
+connected listener's output (libopus drops the GIL); back on the loop the packets go to the
+listeners' MixTracks and the speaking levels to signaling. Only the worker touches the
+mixer and the encoders, and a room never has two jobs in flight, so no locks are needed.
+The clock exists only while the room has sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import av
+import numpy as np
+
+from .mediaconfig import MediaConfig
+from .rollingstats import RollingStats
+from .session import EndedCallback, Session
+from .sessionclosed import SessionClosed
+from .tickschedule import TickSchedule
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.02
+STATS_EVERY = 50  # ticks: rates and the silent-peer check once a second
+
+
+class MixerLike(Protocol):
+    """The part of mixer.Mixer the room drives (the fixed mixer contract)."""
+
+    def add(self, pid: str, x: float, y: float, heading: float) -> None: ...
+    def remove(self, pid: str) -> None: ...
+    def set_pose(self, pid: str, x: float, y: float, heading: float) -> None: ...
+    def set_source(self, pid: str, *, muted: bool | None = None, gain: float | None = None) -> None: ...
+    def set_preference(
+        self, listener: str, source: str, *, muted: bool | None = None, gain: float | None = None
+    ) -> None: ...
+    def set_acoustics(self, acoustics: Any) -> None: ...
+    def mix(self, frames: Mapping[str, np.ndarray]) -> Any: ...
+
+
+MixerOp = Callable[[MixerLike], None]
+ActivitySink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class TickOutput:
+    """What one worker job hands back to the loop."""
+
+    packets: list[tuple[Session, list[av.Packet]]] = field(default_factory=list)
+    activity: dict[str, Any] = field(default_factory=dict)
+    mix_s: float = 0.0
+    encode_s: float = 0.0
+    errors: int = 0
+
+
+class Room:
+    """Sessions, mixer and clock of one room_id."""
+
+    def __init__(
+        self,
+        room_id: str,
+        config: MediaConfig,
+        mixer: MixerLike,
+        executor: Executor,
+        *,
+        on_activity: ActivitySink | None,
+        on_ended: EndedCallback,
+    ) -> None:
+        self.room_id = room_id
+        self.config = config
+        self.mixer = mixer
+        self.sessions: dict[str, Session] = {}
+        self._executor = executor
+        self._on_activity = on_activity
+        self._on_ended = on_ended
+        self._ops: list[MixerOp] = []
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0  # ticks started (a control op queued now is applied by tick ticks+1)
+        self.skipped = 0
+        self.errors = 0
+        self.lateness = RollingStats(500)
+        self.mix_time = RollingStats(500)
+        self.encode_time = RollingStats(500)
+        self.loop_time = RollingStats(500)  # event-loop time spent per tick (gather + hand-off)
+        self._rates: dict[str, tuple[float, float]] = {}
+        self._prev: dict[str, tuple[int, int]] = {}
+        self._prev_at = 0.0
+
+    @property
+    def running(self) -> bool:
+        """True while the clock task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def queue(self, op: MixerOp) -> None:
+        """Apply ``op`` to the mixer at the start of the next tick's job (from the loop)."""
+        self._ops.append(op)
+
+    def add(self, session: Session, ops: list[MixerOp]) -> None:
+        """Add a session and its mixer slot (plus its remembered settings); start the clock."""
+        self.sessions[session.participant_id] = session
+        self._ops.extend(ops)
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"hubbub-clock-{self.room_id}")
+
+    def remove(self, session: Session) -> None:
+        """Drop a session and free its mixer slot (no-op if a newer session took the id)."""
+        pid = session.participant_id
+        if self.sessions.get(pid) is session:
+            del self.sessions[pid]
+            self._rates.pop(pid, None)
+            self._prev.pop(pid, None)
+            self._ops.append(lambda m: m.remove(pid))
+
+    async def stop(self) -> None:
+        """Stop the clock (idempotent); sessions are closed by the plane."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        schedule = TickSchedule(loop.time(), period=TICK, max_late=self.config.max_late_ticks)
+        self._prev_at = loop.time()
+        try:
+            while self.sessions:
+                delay = schedule.deadline - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.lateness.add(max(0.0, loop.time() - schedule.deadline))
+                await self._tick(loop)
+                schedule.advance(loop.time())
+                self.skipped = schedule.skipped
+        except asyncio.CancelledError:
+            pass
+        self._task = None
+
+    async def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        started = time.perf_counter()
+        frames: dict[str, np.ndarray] = {}
+        listeners: list[Session] = []
+        for pid, session in self.sessions.items():
+            if session.client_sends_audio:
+                frame = session.buffer.pop()
+                if frame is not None:
+                    frames[pid] = frame
+            if session.connected:
+                listeners.append(session)
+        ops, self._ops = self._ops, []
+        self.ticks += 1
+        gathered = time.perf_counter()
+        out = await loop.run_in_executor(self._executor, self._work, ops, frames, listeners)
+        returned = time.perf_counter()
+        for session, packets in out.packets:
+            if not session.closing:
+                for packet in packets:
+                    session.track.feed(packet)
+        self.errors += out.errors
+        self.mix_time.add(out.mix_s)
+        self.encode_time.add(out.encode_s)
+        if self._on_activity is not None and out.activity:
+            try:
+                self._on_activity(self.room_id, out.activity)
+            except Exception:
+                logger.exception("on_activity callback failed for room %s", self.room_id)
+        if self.ticks % STATS_EVERY == 0:
+            self._once_a_second(loop.time())
+        self.loop_time.add((gathered - started) + (time.perf_counter() - returned))
+
+    def _work(self, ops: list[MixerOp], frames: dict[str, np.ndarray], listeners: list[Session]) -> TickOutput:
+        """Worker thread: control ops, mix, encode. Never touches asyncio objects."""
+        out = TickOutput()
+        for op in ops:
+            try:
+                op(self.mixer)
+            except (KeyError, ValueError) as exc:
+                out.errors += 1
+                logger.warning("room %s: mixer rejected an update: %r", self.room_id, exc)
+        t0 = time.perf_counter()
+        try:
+            result = self.mixer.mix(frames)
+        except Exception:
+            out.errors += 1
+            logger.exception("room %s: mix failed", self.room_id)
+            return out
+        t1 = time.perf_counter()
+        outputs = result.outputs
+        for session in listeners:
+            samples = outputs.get(session.participant_id)
+            if samples is not None:
+                try:
+                    out.packets.append((session, session.encoder.encode(samples)))
+                except (av.FFmpegError, ValueError) as exc:
+                    out.errors += 1
+                    logger.warning("room %s: encode failed for %s: %r", self.room_id, session.participant_id, exc)
+        out.mix_s = t1 - t0
+        out.encode_s = time.perf_counter() - t1
+        out.activity = dict(result.activity)
+        return out
+
+    def _once_a_second(self, now: float) -> None:
+        elapsed = max(now - self._prev_at, 1e-6)
+        self._prev_at = now
+        for pid, session in self.sessions.items():
+            frames_in, frames_out = session.frames_in, session.track.sent
+            prev_in, prev_out = self._prev.get(pid, (frames_in, frames_out))
+            self._prev[pid] = (frames_in, frames_out)
+            self._rates[pid] = ((frames_in - prev_in) / elapsed, (frames_out - prev_out) / elapsed)
+            if session.is_silent(now, self.config.silent_peer_timeout):
+                session.client_sends_audio = False  # report once
+                self._on_ended(session, SessionClosed.SILENT_PEER)
+
+    def stats(self, now: float) -> dict[str, Any]:
+        """JSON-able figures for /metrics and /health."""
+        sessions: dict[str, Any] = {}
+        for pid, session in self.sessions.items():
+            entry = session.stats(now)
+            rate_in, rate_out = self._rates.get(pid, (0.0, 0.0))
+            entry["frames_in_per_s"] = round(rate_in, 2)
+            entry["frames_out_per_s"] = round(rate_out, 2)
+            sessions[pid] = entry
+        return {
+            "participants": len(self.sessions),
+            "connected": sum(1 for s in self.sessions.values() if s.connected),
+            "clock_running": self.running,
+            "ticks": self.ticks,
+            "skipped_ticks": self.skipped,
+            "errors": self.errors,
+            "frames_in_per_s": round(sum(r[0] for r in self._rates.values()), 2),
+            "frames_out_per_s": round(sum(r[1] for r in self._rates.values()), 2),
+            "concealed": sum(s.buffer.concealed for s in self.sessions.values()),
+            "tick_lateness_ms": self.lateness.summary(1000),
+            "mix_ms": self.mix_time.summary(1000),
+            "encode_ms": self.encode_time.summary(1000),
+            "loop_ms_per_tick": self.loop_time.summary(1000),
+            "sessions": sessions,
+        }
