@@ -1,1 +1,9 @@
 """Headless participants: the reference client for tests, load and recording."""
+
+from .botpeer import BotPeer
+from .recorder import Recorder
+from .sourcetrack import SourceTrack
+from .tonesource import ToneSource
+from .wavsource import WavSource
+
+__all__ = ["BotPeer", "Recorder", "SourceTrack", "ToneSource", "WavSource"]
