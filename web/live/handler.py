@@ -1,0 +1,119 @@
+"""`GET {prefix}/ws`: one reader per socket; authenticates, rate-limits and parses every frame at
+the edge, answers pings, and hands everything else to the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import WSMsgType, web
+
+from web.live import messages
+from web.live.backend import Rejected
+from web.live.codes import SUBPROTOCOL, CloseCode, ErrorCode
+from web.live.connection import Connection
+from web.live.keys import LIVE_HUB, LIVE_SETTINGS
+from web.live.protocol import Auth, Chat, ClientMessage, Ping, ProtocolError, parse_message
+from web.live.ratelimit import FloodGuard, TokenBucket, Verdict
+
+log = logging.getLogger(__name__)
+
+_ENDS = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
+
+
+async def live_handler(request: web.Request) -> web.StreamResponse:
+    """Upgrade, serve the connection until it closes, then leave its room and finish the close."""
+    hub = request.app[LIVE_HUB]
+    settings = request.app[LIVE_SETTINGS]
+    ws = web.WebSocketResponse(
+        heartbeat=settings.heartbeat,
+        max_msg_size=settings.max_frame_bytes,
+        timeout=settings.close_timeout,
+        protocols=(SUBPROTOCOL,),
+    )
+    await ws.prepare(request)
+    conn = Connection(ws, request, queue_limit=settings.queue_limit, close_timeout=settings.close_timeout,
+                      on_overflow=hub.on_overflow)
+    hub.register(conn)
+    try:
+        await _serve(request, conn)
+    except Exception:
+        log.exception("live connection failed")
+        conn.close(CloseCode.GOING_AWAY, "internal error")
+    finally:
+        hub.detach(conn)
+        await conn.wait_closed()
+    return ws
+
+
+async def _serve(request: web.Request, conn: Connection) -> None:
+    hub = request.app[LIVE_HUB]
+    settings = request.app[LIVE_SETTINGS]
+    ws = conn.ws
+    loop = asyncio.get_running_loop()
+    guard = FloodGuard(settings.flood, loop.time())
+    chat_bucket = TokenBucket(settings.chat_rate, settings.chat_burst, loop.time())
+    auth_deadline = loop.time() + settings.auth_timeout
+    while not conn.closing:
+        if conn.user_id is None:
+            try:
+                frame = await ws.receive(timeout=max(0.0, auth_deadline - loop.time()))
+            except TimeoutError:
+                conn.send(messages.error(ErrorCode.AUTH_REQUIRED, "no auth message in time"))
+                conn.close(CloseCode.AUTH_TIMEOUT)
+                return
+        else:
+            frame = await ws.receive()
+        if frame.type in _ENDS:
+            return
+        now = loop.time()
+        verdict = guard.check(now)
+        if verdict is Verdict.CLOSE:
+            log.info("live: closing flooding connection of %s", conn.user_id)
+            hub.kick_flood(conn)
+            return
+        if verdict is Verdict.DROP_AND_WARN:
+            conn.send(messages.error(ErrorCode.RATE_LIMITED, "too many messages; slow down (excess is dropped)"))
+        if verdict is not Verdict.ACCEPT:
+            continue
+        if frame.type is not WSMsgType.TEXT:
+            conn.send(messages.error(ErrorCode.BAD_MESSAGE, "only JSON text frames are accepted"))
+            continue
+        try:
+            msg = parse_message(frame.data)
+        except ProtocolError as exc:
+            conn.send(messages.error(exc.code, exc.message, exc.request_id))
+            continue
+        if isinstance(msg, Chat) and not chat_bucket.take(now):
+            conn.send(messages.error(ErrorCode.RATE_LIMITED, "too many chat messages", msg.id))
+            continue
+        await _dispatch(request, conn, msg)
+
+
+async def _dispatch(request: web.Request, conn: Connection, msg: ClientMessage) -> None:
+    hub = request.app[LIVE_HUB]
+    if isinstance(msg, Ping):
+        conn.send(messages.pong(msg.id))
+    elif isinstance(msg, Auth):
+        if conn.user_id is not None:
+            conn.send(messages.error(ErrorCode.ALREADY_AUTHENTICATED, "already authenticated", msg.id))
+            return
+        try:
+            identity = await hub.backend.authenticate(msg.token)
+        except Rejected as exc:
+            conn.send(messages.error(ErrorCode.AUTH_FAILED, str(exc), msg.id))
+            conn.close(CloseCode.AUTH_FAILED)
+            return
+        if conn.closing:
+            return
+        conn.user_id, conn.username, conn.credential = identity.user_id, identity.username, msg.token
+        hub.attach(conn)
+        conn.send(messages.authenticated(identity.user_id, identity.username, msg.id))
+    elif conn.user_id is None:
+        conn.send(messages.error(ErrorCode.AUTH_REQUIRED, "send auth first", msg.id))
+    else:
+        try:
+            await hub.handle(conn, msg)
+        except Exception:
+            log.exception("live: %s failed", type(msg).__name__)
+            conn.send(messages.error(ErrorCode.INTERNAL, "internal error", msg.id))

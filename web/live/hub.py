@@ -1,0 +1,400 @@
+"""The room hub: sessions by user, live rooms, batching timers, and the media plane calls.
+
+The WebSocket handler hands every parsed message to `Hub.handle`; everything the hub sends goes
+through a connection's bounded queue, so no client can stall a room. Messages are only ever
+routed to the connections of the sender's own room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from web.live import messages
+from web.live.backend import BadChat, LiveBackend, NotAMember, RoomInfo
+from web.live.codes import CloseCode, ErrorCode, LeaveReason
+from web.live.connection import Connection
+from web.live.media import MediaPlaneLike
+from web.live.protocol import Chat, ClientMessage, Ice, Join, Leave, Mix, Move, Mute, Offer, RequestId
+from web.live.room import Activity, OutOfBounds, RoomFull, RoomState
+
+log = logging.getLogger(__name__)
+
+
+class ActivityLike(Protocol):
+    """What the media plane reports per source each tick (mixer.Activity)."""
+
+    level_dbov: float
+    speaking: bool
+
+
+@dataclass
+class LiveRoom:
+    """A room with at least one live member: its state, their connections and pending timers."""
+
+    state: RoomState
+    info: RoomInfo
+    conns: dict[str, Connection] = field(default_factory=dict)
+    positions_timer: asyncio.TimerHandle | None = None
+    speaking_timer: asyncio.TimerHandle | None = None
+
+    def broadcast(self, text: str, exclude: Connection | None = None) -> None:
+        """Queue one encoded message to every member (never awaits a client)."""
+        for conn in list(self.conns.values()):
+            if conn is not exclude:
+                conn.send(text)
+
+    def cancel_timers(self) -> None:
+        """Called when the last member leaves."""
+        for timer in (self.positions_timer, self.speaking_timer):
+            if timer is not None:
+                timer.cancel()
+        self.positions_timer = self.speaking_timer = None
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """Batching intervals of the room (seconds) and the speaking-level change threshold."""
+
+    positions_interval: float = 0.05
+    speaking_interval: float = 0.15
+    speaking_step_db: float = 3.0
+
+
+class Hub:
+    """Live sessions and rooms of this process."""
+
+    def __init__(
+        self,
+        backend: LiveBackend,
+        plane: MediaPlaneLike | None,
+        ice_servers: Sequence[Mapping[str, Any]],
+        settings: HubSettings = HubSettings(),
+    ) -> None:
+        self.backend = backend
+        self.plane = plane
+        self._ice_servers = [dict(s) for s in ice_servers]
+        self._settings = settings
+        self._sessions: dict[str, Connection] = {}
+        self._connections: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._rooms: dict[str, LiveRoom] = {}
+        self._media_closing: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = asyncio.get_running_loop()
+
+    # bookkeeping --------------------------------------------------------------------------
+
+    def session_count(self) -> int:
+        """Authenticated live sessions (reported by /health)."""
+        return len(self._sessions)
+
+    def room_members(self, room_id: str) -> list[str]:
+        """User ids present in a room (diagnostics and tests)."""
+        room = self._rooms.get(room_id)
+        return list(room.conns) if room else []
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("live task %s failed", task.get_name(), exc_info=task.exception())
+
+    # sessions -----------------------------------------------------------------------------
+
+    def register(self, conn: Connection) -> None:
+        """Track every open socket (authenticated or not) so shutdown can close it."""
+        self._connections.add(conn)
+
+    def attach(self, conn: Connection) -> None:
+        """Register an authenticated connection; an older one of the same user is replaced."""
+        assert conn.user_id is not None
+        old = self._sessions.get(conn.user_id)
+        if old is not None and old is not conn:
+            self.kick(old, CloseCode.REPLACED, LeaveReason.REPLACED)
+        self._sessions[conn.user_id] = conn
+
+    def detach(self, conn: Connection, reason: LeaveReason = LeaveReason.DISCONNECTED) -> None:
+        """The socket is gone (or going): leave its room and forget it (idempotent)."""
+        self._leave_room(conn, reason)
+        if conn.user_id is not None and self._sessions.get(conn.user_id) is conn:
+            del self._sessions[conn.user_id]
+
+    def kick(self, conn: Connection, code: CloseCode, reason: LeaveReason) -> None:
+        """Remove from the room at once (the others hear it now) and close the socket."""
+        self.detach(conn, reason)
+        conn.close(code)
+
+    def kick_flood(self, conn: Connection) -> None:
+        """Repeated rate-limit abuse: out of the room, socket closed with CloseCode.FLOOD."""
+        self.kick(conn, CloseCode.FLOOD, LeaveReason.DISCONNECTED)
+
+    def on_overflow(self, conn: Connection) -> None:
+        """A connection's send queue overflowed: it already closes itself; take it out of its room."""
+        log.info("live: disconnecting slow consumer %s", conn.user_id)
+        self.detach(conn, LeaveReason.DISCONNECTED)
+
+    async def shutdown(self) -> None:
+        """Server stopping: close every session with GOING_AWAY and wait for the handshakes."""
+        conns = list(self._connections)
+        for conn in conns:
+            self.kick(conn, CloseCode.GOING_AWAY, LeaveReason.DISCONNECTED)
+        await asyncio.gather(*(c.wait_closed(CloseCode.GOING_AWAY) for c in conns), return_exceptions=True)
+        await self._drain_tasks()
+
+    async def _drain_tasks(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5.0)
+
+    # hooks from REST ----------------------------------------------------------------------
+
+    async def member_removed(self, room_id: str, user_id: str) -> None:
+        """A member was removed from (or left via REST) a room: end their live session there."""
+        conn = self._sessions.get(user_id)
+        if conn is not None and conn.room_id == room_id:
+            self.kick(conn, CloseCode.REMOVED, LeaveReason.REMOVED)
+
+    async def credentials_revoked(self, user_id: str) -> None:
+        """Password changed or a key revoked: re-check the credential the live session used."""
+        conn = self._sessions.get(user_id)
+        if conn is None or conn.credential is None:
+            return
+        try:
+            await self.backend.authenticate(conn.credential)
+        except Exception:  # Rejected, or the account is gone: either way the session ends
+            if self._sessions.get(user_id) is conn:
+                self.kick(conn, CloseCode.REVOKED, LeaveReason.DISCONNECTED)
+
+    # media plane callbacks ----------------------------------------------------------------
+
+    def on_activity(self, room_id: str, levels: Mapping[str, ActivityLike]) -> None:
+        """Every media tick: remember the levels; a batch goes out at most every speaking_interval."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        room.state.set_activity({uid: Activity(a.level_dbov, a.speaking) for uid, a in levels.items()})
+        if room.speaking_timer is None:
+            when = room.state.speaking_due(self._loop.time())
+            room.speaking_timer = self._loop.call_at(when, self._flush_speaking, room)
+
+    def on_media_closed(self, room_id: str, participant_id: str, reason: Any) -> None:
+        """The plane ended a session itself (ICE failed, silent peer...): tell that participant."""
+        conn = self._sessions.get(participant_id)
+        if conn is not None and conn.room_id == room_id:
+            conn.send(messages.media_closed(str(getattr(reason, "value", reason))))
+
+    def _flush_speaking(self, room: LiveRoom) -> None:
+        room.speaking_timer = None
+        entries = room.state.take_speaking(self._loop.time())
+        if entries:
+            room.broadcast(messages.speaking(entries))
+
+    def _flush_positions(self, room: LiveRoom) -> None:
+        room.positions_timer = None
+        entries = room.state.take_positions(self._loop.time())
+        if entries:
+            room.broadcast(messages.positions(entries))
+        if room.state.has_positions:  # woke early (clock granularity): try again
+            self._schedule_positions(room)
+
+    def _schedule_positions(self, room: LiveRoom) -> None:
+        if room.positions_timer is None:
+            when = room.state.positions_due(self._loop.time())
+            room.positions_timer = self._loop.call_at(when, self._flush_positions, room)
+
+    # rooms --------------------------------------------------------------------------------
+
+    def _leave_room(self, conn: Connection, reason: LeaveReason) -> None:
+        room_id, user_id = conn.room_id, conn.user_id
+        if room_id is None or user_id is None:
+            return
+        conn.room_id = None
+        room = self._rooms.get(room_id)
+        if room is None or room.conns.get(user_id) is not conn:
+            return
+        del room.conns[user_id]
+        room.state.remove(user_id)
+        room.broadcast(messages.member_left(user_id, reason))
+        if not room.conns:
+            room.cancel_timers()
+            del self._rooms[room_id]
+        if self.plane is not None:
+            key = f"{room_id}\x00{user_id}"
+            self._media_closing[key] = self._spawn(self._close_media(room_id, user_id, key), "live-media-close")
+
+    async def _close_media(self, room_id: str, user_id: str, key: str) -> None:
+        assert self.plane is not None
+        try:
+            await self.plane.close_session(room_id, user_id)
+        finally:
+            if self._media_closing.get(key) is asyncio.current_task():
+                del self._media_closing[key]
+
+    async def _media_settled(self, room_id: str, user_id: str) -> None:
+        """Wait for a pending close of this participant's previous session (replaced tab)."""
+        pending = self._media_closing.get(f"{room_id}\x00{user_id}")
+        if pending is not None:
+            await asyncio.wait({pending})
+
+    # messages -----------------------------------------------------------------------------
+
+    async def handle(self, conn: Connection, msg: ClientMessage) -> None:
+        """One parsed message from an authenticated connection."""
+        match msg:
+            case Join():
+                await self._join(conn, msg)
+            case Leave():
+                self._leave_room(conn, LeaveReason.LEFT)
+                conn.send(messages.left(msg.id))
+            case Move():
+                self._move(conn, msg)
+            case Chat():
+                await self._chat(conn, msg)
+            case Mute():
+                self._mute(conn, msg)
+            case Mix():
+                self._mix(conn, msg)
+            case Offer():
+                await self._offer(conn, msg)
+            case Ice():
+                await self._ice(conn, msg)
+            case _:
+                conn.send(messages.error(ErrorCode.BAD_MESSAGE, f"unexpected {type(msg).__name__.lower()}", msg.id))
+
+    def _room_of(self, conn: Connection, request_id: RequestId) -> LiveRoom | None:
+        room = self._rooms.get(conn.room_id) if conn.room_id is not None else None
+        if room is None:
+            conn.send(messages.error(ErrorCode.NOT_IN_ROOM, "join a room first", request_id))
+        return room
+
+    async def _join(self, conn: Connection, msg: Join) -> None:
+        assert conn.user_id is not None
+        try:
+            info = await self.backend.room_for_member(msg.room, conn.user_id)
+        except NotAMember:
+            conn.send(messages.error(ErrorCode.ROOM_NOT_FOUND, "no such room", msg.id))
+            return
+        if conn.closing:
+            return
+        if conn.room_id is not None:
+            self._leave_room(conn, LeaveReason.LEFT)
+        room = self._rooms.get(info.id)
+        created = room is None
+        if room is None:
+            s = self._settings
+            room = LiveRoom(RoomState(info.id, info.width, info.height, info.max_participants,
+                                      positions_interval=s.positions_interval, speaking_interval=s.speaking_interval,
+                                      speaking_step_db=s.speaking_step_db), info)
+        try:
+            presence = room.state.add(conn.user_id, conn.username)
+        except RoomFull:
+            conn.send(messages.error(ErrorCode.ROOM_FULL, f"the room is full ({info.max_participants} present)", msg.id))
+            return
+        if created:
+            self._rooms[info.id] = room
+        room.conns[conn.user_id] = conn
+        conn.room_id = info.id
+        members = [p.to_json() for p in room.state.members.values()]
+        conn.send(messages.joined(msg.id, conn.user_id, room.info.public, members, self._ice_servers))
+        room.broadcast(messages.member_joined(presence.to_json()), exclude=conn)
+        if self.plane is not None:
+            self.plane.set_pose(info.id, conn.user_id, presence.x, presence.y, presence.heading)
+
+    def _move(self, conn: Connection, msg: Move) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        assert conn.user_id is not None
+        try:
+            changed = room.state.move(conn.user_id, msg.x, msg.y, msg.heading)
+        except OutOfBounds as exc:
+            conn.send(messages.error(ErrorCode.OUT_OF_BOUNDS, str(exc), msg.id))
+            return
+        if changed:
+            if self.plane is not None:
+                self.plane.set_pose(room.info.id, conn.user_id, msg.x, msg.y, msg.heading)
+            self._schedule_positions(room)
+
+    async def _chat(self, conn: Connection, msg: Chat) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        assert conn.user_id is not None
+        room_id = room.info.id
+        try:
+            message = await self.backend.post_chat(room_id, conn.user_id, msg.text)
+        except NotAMember:
+            conn.send(messages.error(ErrorCode.ROOM_NOT_FOUND, "no such room", msg.id))
+            return
+        except BadChat as exc:
+            conn.send(messages.error(ErrorCode.INVALID_FIELD, str(exc), msg.id))
+            return
+        live = self._rooms.get(room_id)
+        if live is not None:
+            live.broadcast(messages.chat(message))
+
+    def _mute(self, conn: Connection, msg: Mute) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        assert conn.user_id is not None
+        room.state.set_muted(conn.user_id, msg.muted)
+        if self.plane is not None:
+            self.plane.set_muted(room.info.id, conn.user_id, msg.muted)
+        room.broadcast(messages.member_muted(conn.user_id, msg.muted))
+
+    def _mix(self, conn: Connection, msg: Mix) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        if msg.user == conn.user_id or msg.user not in room.conns:
+            conn.send(messages.error(ErrorCode.UNKNOWN_MEMBER, "no such member in this room", msg.id))
+            return
+        assert conn.user_id is not None
+        if self.plane is not None:
+            self.plane.set_preference(room.info.id, conn.user_id, msg.user, muted=msg.muted, gain=msg.volume)
+
+    async def _offer(self, conn: Connection, msg: Offer) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        assert conn.user_id is not None
+        if self.plane is None:
+            conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
+            return
+        room_id, user_id = room.info.id, conn.user_id
+        presence = room.state.members[user_id]
+        await self._media_settled(room_id, user_id)
+        try:
+            answer = await self.plane.open_session(room_id, user_id, msg.sdp, x=presence.x, y=presence.y,
+                                                   heading=presence.heading)
+        except ValueError as exc:  # sfu.MediaError
+            conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"offer rejected: {exc}", msg.id))
+            return
+        if conn.room_id != room_id or conn.closing:
+            await self.plane.close_session(room_id, user_id)  # left while negotiating
+            return
+        conn.send(messages.answer(msg.id, answer))
+        conn.send(messages.ice(None))
+
+    async def _ice(self, conn: Connection, msg: Ice) -> None:
+        room = self._room_of(conn, msg.id)
+        if room is None:
+            return
+        assert conn.user_id is not None
+        if self.plane is None:
+            conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
+            return
+        try:
+            await self.plane.add_ice_candidate(room.info.id, conn.user_id, msg.candidate, msg.sdp_mid,
+                                               msg.sdp_mline_index)
+        except ValueError as exc:
+            conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"candidate rejected: {exc}", msg.id))

@@ -1,0 +1,11 @@
+"""The live layer's typed application keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web.live.hub import Hub
+from web.live.settings import LiveSettings
+
+LIVE_SETTINGS = web.AppKey("live_settings", LiveSettings)
+LIVE_HUB = web.AppKey("live_hub", Hub)

@@ -1,0 +1,69 @@
+"""Wiring: `setup_live(app)` registers `GET {prefix}/ws`, the hub's lifecycle and the media plane."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from web.config import Config
+from web.keys import AUTH, CONFIG, HOOKS, STORE
+from web.live.backend import StoreBackend
+from web.live.handler import live_handler
+from web.live.hub import Hub
+from web.live.keys import LIVE_HUB, LIVE_SETTINGS
+from web.live.media import MediaPlaneLike
+from web.live.settings import LiveSettings
+
+log = logging.getLogger(__name__)
+
+
+def setup_live(app: web.Application) -> None:
+    """Add the live WebSocket endpoint; call after the store and auth contexts are registered
+    (cleanup contexts unwind in reverse, so sessions and media close before the store)."""
+    if LIVE_SETTINGS not in app:
+        app[LIVE_SETTINGS] = LiveSettings()
+    app.router.add_get(f"{app[CONFIG].path_prefix}/ws", live_handler, name="live_ws")
+    app.cleanup_ctx.append(_live_context)
+    app.on_shutdown.append(_close_sessions)
+
+
+def _real_plane(config: Config, hub: Hub) -> MediaPlaneLike:
+    """The shipped media plane (aiortc), with exactly the configured ICE servers."""
+    from sfu import IceServer, MediaConfig, MediaPlane
+
+    media_config = MediaConfig(ice_servers=tuple(
+        IceServer(urls=list(s.urls), username=s.username, credential=s.credential) for s in config.ice_servers
+    ))
+    plane: MediaPlaneLike = MediaPlane(media_config, on_activity=hub.on_activity, on_closed=hub.on_media_closed)
+    return plane
+
+
+async def _live_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[LIVE_SETTINGS]
+    config = app[CONFIG]
+    hub = Hub(StoreBackend(app[AUTH], app[STORE]), None, [s.to_json() for s in config.ice_servers], settings.hub)
+    if settings.media_factory is not None:
+        hub.plane = settings.media_factory(hub.on_activity, hub.on_media_closed)
+    else:
+        hub.plane = _real_plane(config, hub)
+    app[LIVE_HUB] = hub
+    hooks = app[HOOKS]
+    hooks.member_removed.append(hub.member_removed)
+    hooks.credentials_revoked.append(hub.credentials_revoked)
+    hooks.session_count = hub.session_count
+    try:
+        yield
+    finally:
+        hooks.member_removed.remove(hub.member_removed)
+        hooks.credentials_revoked.remove(hub.credentials_revoked)
+        await hub.shutdown()  # normally done on shutdown already; here for runners that skip it
+        await hub.plane.close()
+
+
+async def _close_sessions(app: web.Application) -> None:
+    """on_shutdown: close every socket with GOING_AWAY before the server cancels handlers."""
+    hub = app.get(LIVE_HUB)
+    if hub is not None:
+        await hub.shutdown()
