@@ -41,17 +41,21 @@ def check_offer(offer_sdp: object) -> OfferInfo:
         description = aiortc_sdp.SessionDescription.parse(offer_sdp)
     except Exception as exc:  # aiortc's parser raises assorted errors on garbage
         raise MediaError(f"unparseable offer SDP: {exc!r}") from exc
-    for index, media in enumerate(description.media):
-        if media.kind != "audio":
-            continue
-        if not any(c.mimeType.lower() == "audio/opus" and c.clockRate == 48000 for c in media.rtp.codecs):
-            raise MediaError("the audio m-line does not offer Opus/48000/2")
-        if media.direction == "inactive" or media.port == 0:
-            raise MediaError("the audio m-line is inactive")
-        if not media.ice.usernameFragment or not media.ice.password or media.dtls is None:
-            raise MediaError("the audio m-line lacks ICE credentials or a DTLS fingerprint")
-        return OfferInfo(audio_mline=index, client_sends_audio=media.direction in (None, "sendrecv", "sendonly"))
-    raise MediaError("the offer has no audio m-line")
+    kinds = [media.kind for media in description.media]
+    if "audio" not in kinds:
+        raise MediaError("the offer has no audio m-line")
+    if kinds != ["audio"]:
+        raise MediaError(f"expected exactly one audio m-line, got {kinds}")
+    media = description.media[0]
+    if not any(c.mimeType.lower() == "audio/opus" and c.clockRate == 48000 for c in media.rtp.codecs):
+        raise MediaError("the audio m-line does not offer Opus/48000/2")
+    if media.direction == "inactive" or media.port == 0:
+        raise MediaError("the audio m-line is inactive")
+    if not media.ice.usernameFragment or not media.ice.password or media.dtls is None:
+        raise MediaError("the audio m-line lacks ICE credentials or a DTLS fingerprint")
+    if not media.dtls.fingerprints:
+        raise MediaError("the audio m-line lacks a DTLS fingerprint")
+    return OfferInfo(audio_mline=0, client_sends_audio=media.direction in (None, "sendrecv", "sendonly"))
 
 
 def opus_payload_types(sdp: str) -> list[int]:
