@@ -1,0 +1,49 @@
+"""bcrypt and SQLite work must not block the event loop the media path shares."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from conftest import PASSWORD, Api
+
+
+async def _max_lag(stop: asyncio.Event, interval: float = 0.002) -> float:
+    worst = 0.0
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(interval)
+        worst = max(worst, time.perf_counter() - start - interval)
+    return worst
+
+
+async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> None:
+    # Cost 10: each hash is tens of ms, so hashing on the loop would show up as a lag far over the bound.
+    client = await make_client(bcrypt_cost=10)
+    api = Api(client)
+    users = [f"user{i:02d}" for i in range(20)]
+    await asyncio.gather(*(api.user(u) for u in users[:10]))
+    await asyncio.gather(*(api.user(u) for u in users[10:]))
+
+    async def login(username: str) -> None:
+        resp = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+        assert resp.status == 200
+
+    async def chat(i: int) -> None:
+        alice = await api.login("user00")
+        room = await api.room(alice, name=f"r{i}")
+        for n in range(20):
+            resp = await client.post(f"/api/rooms/{room['id']}/messages", json={"text": f"m{n}"}, headers=alice.auth)
+            assert resp.status == 201
+
+    stop = asyncio.Event()
+    monitor = asyncio.create_task(_max_lag(stop))
+    await asyncio.sleep(0.05)
+    start = time.perf_counter()
+    await asyncio.gather(*(login(u) for u in users), chat(0))
+    elapsed = time.perf_counter() - start
+    stop.set()
+    worst = await monitor
+    assert elapsed > 0.1  # the work was real (20 bcrypt checks at cost 10)
+    assert worst < 0.050, f"event loop blocked for {worst * 1000:.1f} ms"

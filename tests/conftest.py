@@ -1,0 +1,53 @@
+"""Shared fixtures: a test Config on a temporary data directory and a real app on localhost."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from web.app import create_app
+from web.config import Config
+
+SIGNUP_SECRET = "test-signup-secret"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """Small bcrypt cost and generous rate limits so the suite stays fast; a real SQLite file."""
+    return Config(
+        port=0,
+        data_dir=tmp_path / "data",
+        signup_secret=SIGNUP_SECRET,
+        jwt_secret="test-jwt-secret-" + "x" * 48,
+        bcrypt_cost=4,
+        login_rate_per_ip=1000,
+        login_rate_per_username=1000,
+    )
+
+
+AppClient = TestClient[web.Request, web.Application]
+MakeClient = Callable[..., Awaitable[AppClient]]
+
+
+@pytest.fixture
+async def make_client(config: Config, aiohttp_client: Any) -> MakeClient:
+    """Start the real app (with `config` fields overridden by keyword) behind a test server."""
+
+    async def make(**overrides: Any) -> AppClient:
+        app = await create_app(replace(config, **overrides))
+        client: AppClient = await aiohttp_client(app)
+        return client
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AppClient:
+    """The app with the default test config."""
+    return await make_client()
