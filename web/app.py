@@ -15,6 +15,7 @@ from web.config import Config, ConfigError
 from web.errors import error_middleware
 from web.events import LiveHooks
 from web.keys import AUTH, CONFIG, HOOKS, METRICS, STARTED_AT, STORE
+from web.live import setup_live
 from web.metrics import Metrics
 from web.middleware import auth_middleware, cors_middleware, observe_middleware
 
@@ -67,4 +68,5 @@ async def create_app(config: Config) -> web.Application:
     accounts.add_routes(app, prefix)
     rooms.add_routes(app, prefix)
     messages.add_routes(app, prefix)
+    setup_live(app)  # GET {prefix}/ws; after store/auth so its context closes first
     return app
