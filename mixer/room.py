@@ -1,0 +1,282 @@
+"""Who is in a room and how they stand: the per-slot state both mixers read, kept for this tick and the last.
+
+Participants live in dense slots (0..n-1, swap-removal, capacity doubling) so joins, leaves and pose
+updates are O(1) amortised and every per-tick computation is a vectorised gather over slot arrays.
+The previous tick's state is kept beside the current one: the gain a pair had at the end of the
+last tick is recomputed from it, so ramps need no per-pair memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import KeysView, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .acoustics import Acoustics, distance_gain
+from .activity import SILENT, SILENT_SPEAKING, Activity, levels_dbov
+
+SAMPLE_RATE = 48000
+FRAME_SAMPLES = 960
+FRAME_VALUES = 2 * FRAME_SAMPLES  # interleaved stereo int16 values per frame
+MAX_GAIN = 4.0  # +12 dB: the most a host or a listener may boost a voice
+PAIR_SHIFT = 32  # pair key = listener slot << 32 | source slot
+
+# rows of the per-slot state array; PREV + row is the same field at the end of the last tick
+X, Y, SIN_H, COS_H, EFF = range(5)
+PREV = 5
+SRC_GAIN, SRC_MUTED, LIMITER, HANGOVER = range(10, 14)
+FIELDS = 14
+
+
+@dataclass
+class MixResult:
+    """One tick's output: a personal stereo frame per listener and each source's speech activity."""
+
+    outputs: dict[str, np.ndarray]
+    activity: dict[str, Activity]
+    dropped: tuple[str, ...] = ()  # participants whose frame was malformed (not int16 x 1920) and was ignored
+    pairs: int = 0  # (listener, source) pairs actually mixed this tick
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Intake:
+    """The sources that delivered sound this tick, downmixed to mono float32 in int16 units."""
+
+    slots: np.ndarray  # source slots with a non-silent frame
+    mono: np.ndarray  # (len(slots), FRAME_SAMPLES) float32
+    peak: np.ndarray  # per source, max |sample| of the stereo frame
+    level: np.ndarray  # per source, dBov
+    activity: dict[str, Activity]
+    dropped: tuple[str, ...]
+
+
+def _finite(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _gain(value: float) -> float:
+    gain = _finite("gain", value)
+    if not 0.0 <= gain <= MAX_GAIN:
+        raise ValueError(f"gain must be in 0..{MAX_GAIN}")
+    return gain
+
+
+class Room:
+    """Participants, poses, mutes and preferences; the shared bookkeeping under Mixer and ReferenceMixer."""
+
+    def __init__(self, acoustics: Acoustics | None = None, *, max_sources: int | None = None) -> None:
+        if acoustics is not None and not isinstance(acoustics, Acoustics):
+            raise TypeError("acoustics must be an Acoustics")
+        if max_sources is not None and (isinstance(max_sources, bool) or not isinstance(max_sources, int)
+                                        or max_sources < 1):
+            raise ValueError("max_sources must be a positive integer or None")
+        self._acoustics = acoustics or Acoustics()
+        self._prev_acoustics = self._acoustics
+        self._max_sources = max_sources
+        self._ids: list[str] = []
+        self._slot: dict[str, int] = {}
+        self._f = np.zeros((FIELDS, 16), dtype=np.float64)
+        self._prefs: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._prev_prefs: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._prefs_changed = False
+        self._compiled: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+        self._prev_kept = np.empty(0, dtype=np.int64)  # pair keys kept by the max_sources cap last tick
+
+    # --- membership and settings -------------------------------------------------------------
+    @property
+    def participants(self) -> KeysView[str]:
+        """Ids of everyone in the room (a live view)."""
+        return self._slot.keys()
+
+    @property
+    def acoustics(self) -> Acoustics:
+        """The room's current acoustics."""
+        return self._acoustics
+
+    def add(self, pid: str, x: float, y: float, heading: float) -> None:
+        """Join at a pose; ValueError if `pid` is already in the room or the pose is not finite."""
+        if not isinstance(pid, str):
+            raise TypeError("participant id must be a str")
+        if pid in self._slot:
+            raise ValueError(f"participant {pid!r} is already in the room")
+        pose = self._pose(x, y, heading)
+        n = len(self._ids)
+        if n == self._f.shape[1]:
+            grown = np.zeros((FIELDS, 2 * n), dtype=np.float64)
+            grown[:, :n] = self._f
+            self._f = grown
+        f = self._f
+        f[X:EFF, n] = pose
+        f[PREV + X:PREV + EFF, n] = pose
+        f[EFF, n] = f[PREV + EFF, n] = 1.0
+        f[SRC_GAIN, n], f[SRC_MUTED, n], f[LIMITER, n], f[HANGOVER, n] = 1.0, 0.0, 1.0, 0.0
+        self._ids.append(pid)
+        self._slot[pid] = n
+        self._compiled.clear()
+
+    def remove(self, pid: str) -> None:
+        """Leave the room (idempotent); their preferences and everyone's preferences about them go too."""
+        slot = self._slot.pop(pid, None)
+        if slot is None:
+            return
+        last = len(self._ids) - 1
+        moved = self._ids.pop()
+        if slot != last:
+            self._f[:, slot] = self._f[:, last]
+            self._ids[slot] = moved
+            self._slot[moved] = slot
+        for prefs in (self._prefs, self._prev_prefs):
+            for key in [k for k in prefs if pid in k]:
+                del prefs[key]
+        self._compiled.clear()
+        self._prev_kept = self._remap_keys(self._prev_kept, slot, last)
+
+    def set_pose(self, pid: str, x: float, y: float, heading: float) -> None:
+        """Move or turn; the change is ramped in over the next tick."""
+        slot = self._slot[pid]
+        self._f[X:EFF, slot] = self._pose(x, y, heading)
+
+    def set_source(self, pid: str, *, muted: bool | None = None, gain: float | None = None) -> None:
+        """Mute or scale a participant's voice for everyone (e.g. a host's mute)."""
+        slot = self._slot[pid]
+        f = self._f
+        if muted is not None:
+            f[SRC_MUTED, slot] = 1.0 if bool(muted) else 0.0
+        if gain is not None:
+            f[SRC_GAIN, slot] = _gain(gain)
+        f[EFF, slot] = 0.0 if f[SRC_MUTED, slot] else f[SRC_GAIN, slot]
+
+    def set_preference(self, listener: str, source: str, *, muted: bool | None = None,
+                       gain: float | None = None) -> None:
+        """Mute or scale `source` for `listener` only."""
+        if listener not in self._slot:
+            raise KeyError(listener)
+        if source not in self._slot:
+            raise KeyError(source)
+        old_muted, old_gain = self._prefs.get((listener, source), (False, 1.0))
+        new = (old_muted if muted is None else bool(muted), old_gain if gain is None else _gain(gain))
+        if new == (False, 1.0):
+            self._prefs.pop((listener, source), None)
+        else:
+            self._prefs[(listener, source)] = new
+        self._prefs_changed = True
+        self._compiled.pop(False, None)
+
+    def set_acoustics(self, acoustics: Acoustics) -> None:
+        """Change the room's acoustics; gains move to the new values over the next tick."""
+        if not isinstance(acoustics, Acoustics):
+            raise TypeError("acoustics must be an Acoustics")
+        self._acoustics = acoustics
+
+    # --- per-tick helpers ---------------------------------------------------------------------
+    @staticmethod
+    def _pose(x: float, y: float, heading: float) -> tuple[float, float, float, float]:
+        rad = math.radians(_finite("heading", heading) % 360.0)
+        return _finite("x", x), _finite("y", y), math.sin(rad), math.cos(rad)
+
+    @staticmethod
+    def _remap_keys(keys: np.ndarray, removed: int, moved_from: int) -> np.ndarray:
+        """Pair keys after slot `removed` was filled by slot `moved_from`."""
+        if keys.size == 0:
+            return keys
+        lis, src = keys >> PAIR_SHIFT, keys & ((1 << PAIR_SHIFT) - 1)
+        keep = (lis != removed) & (src != removed)
+        lis, src = lis[keep], src[keep]
+        lis[lis == moved_from] = removed
+        src[src == moved_from] = removed
+        return np.sort((lis << PAIR_SHIFT) | src)
+
+    def _prefs_table(self, prev: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted pair keys and their gain factors (0 when muted) for this or the last tick's preferences."""
+        table = self._compiled.get(prev)
+        if table is None:
+            prefs = self._prev_prefs if prev else self._prefs
+            keys = np.array([(self._slot[lis] << PAIR_SHIFT) | self._slot[src] for lis, src in prefs],
+                            dtype=np.int64)
+            factors = np.array([0.0 if muted else gain for muted, gain in prefs.values()], dtype=np.float64)
+            order = np.argsort(keys)
+            table = self._compiled[prev] = (keys[order], factors[order])
+        return table
+
+    def preference_boost(self) -> float:
+        """The largest factor any listener's preference applies (>= 1): bounds a pair's gain for skipping."""
+        factors = [g for prefs in (self._prefs, self._prev_prefs) for m, g in prefs.values() if not m]
+        return max([1.0, *factors])
+
+    def pair_amplitudes(self, lis: np.ndarray, src: np.ndarray, prev: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Distance x mute x gain amplitude and sin(azimuth) of each (listener, source) slot pair."""
+        f = self._f
+        o = PREV if prev else 0
+        acoustics = self._prev_acoustics if prev else self._acoustics
+        dx = f[o + X, src] - f[o + X, lis]
+        dy = f[o + Y, src] - f[o + Y, lis]
+        d = np.hypot(dx, dy)
+        lateral = dx * f[o + COS_H, lis] - dy * f[o + SIN_H, lis]
+        sin_az = np.divide(lateral, d, out=np.zeros_like(d), where=d > 1e-9)
+        amp = distance_gain(d, acoustics) * f[o + EFF, src]
+        amp[lis == src] = 0.0
+        keys, factors = self._prefs_table(prev)
+        if keys.size:
+            pair = (lis.astype(np.int64) << PAIR_SHIFT) | src
+            at = np.minimum(np.searchsorted(keys, pair), keys.size - 1)
+            hit = keys[at] == pair
+            amp[hit] *= factors[at[hit]]
+        return amp, sin_az
+
+    def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
+        """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
+        slots: list[int] = []
+        arrays: list[np.ndarray] = []
+        dropped: list[str] = []
+        for pid, frame in frames.items():
+            slot = self._slot.get(pid)
+            if slot is None:
+                continue
+            if not isinstance(frame, np.ndarray) or frame.dtype != np.int16 or frame.size != FRAME_VALUES:
+                dropped.append(pid)
+                continue
+            slots.append(slot)
+            arrays.append(frame)
+        n = len(self._ids)
+        hang = self._f[HANGOVER, :n]
+        np.maximum(hang - 1.0, 0.0, out=hang)
+        activity = dict.fromkeys(self._ids, SILENT)
+        if arrays:
+            stacked = np.concatenate(arrays, axis=None).reshape(len(arrays), FRAME_VALUES)
+            peak = np.maximum(stacked.max(axis=1).astype(np.int32), -stacked.min(axis=1).astype(np.int32))
+            sounding = np.flatnonzero(peak > 0)
+            src = np.array(slots, dtype=np.intp)[sounding]
+            stereo = stacked[sounding].reshape(sounding.size, FRAME_SAMPLES, 2)
+            mono = stereo[:, :, 0].astype(np.float32)
+            mono += stereo[:, :, 1]
+            mono *= 0.5
+            level = levels_dbov(np.einsum("ij,ij->i", mono, mono), FRAME_SAMPLES)
+            peak = peak[sounding]
+        else:
+            src = np.empty(0, dtype=np.intp)
+            mono = np.empty((0, FRAME_SAMPLES), dtype=np.float32)
+            peak = np.empty(0, dtype=np.int32)
+            level = np.empty(0, dtype=np.float64)
+        loud = level > self._acoustics.speech_dbov
+        hang[src[loud]] = self._acoustics.hangover_ticks + 1
+        ids = self._ids
+        for slot in np.flatnonzero(hang > 0).tolist():
+            activity[ids[slot]] = SILENT_SPEAKING
+        for slot, lvl in zip(src.tolist(), level.tolist()):
+            activity[ids[slot]] = Activity(lvl, bool(hang[slot] > 0))
+        return Intake(src, mono, peak, level, activity, tuple(dropped))
+
+    def _end_tick(self) -> None:
+        """What is now becomes what was: the next tick ramps from here."""
+        n = len(self._ids)
+        self._f[PREV + X:PREV + EFF + 1, :n] = self._f[X:EFF + 1, :n]
+        self._prev_acoustics = self._acoustics
+        if self._prefs_changed:
+            self._prev_prefs = dict(self._prefs)
+            self._prefs_changed = False
+            self._compiled.pop(True, None)
