@@ -13,9 +13,10 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aiortc.sdp import candidate_from_sdp
@@ -132,15 +133,20 @@ class MediaPlane:
         if session is None or session.closing:
             logger.debug("candidate for unknown session %s/%s ignored", room_id, participant_id)
             return
-        if not candidate:
-            return  # aiortc treats the candidates it has as complete once connecting
+        if candidate is None or candidate == "":
+            await session.pc.addIceCandidate(None)  # end of candidates
+            return
         if not isinstance(candidate, str) or len(candidate) > 1024:
             raise MediaError("candidate must be a string of at most 1024 characters")
         text = candidate[len("candidate:"):] if candidate.startswith("candidate:") else candidate
         try:
             parsed = candidate_from_sdp(text)
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, KeyError, TypeError, AssertionError) as exc:  # aiortc asserts the field count
             raise MediaError(f"malformed ICE candidate: {candidate!r}") from exc
+        if sdp_mid is not None and not isinstance(sdp_mid, str):
+            raise MediaError("sdpMid must be a string or None")
+        if sdp_mline_index is not None and (not isinstance(sdp_mline_index, int) or sdp_mline_index < 0):
+            raise MediaError("sdpMLineIndex must be a non-negative integer or None")
         parsed.sdpMid = sdp_mid
         parsed.sdpMLineIndex = sdp_mline_index if sdp_mline_index is not None else (0 if sdp_mid is None else None)
         try:
@@ -171,6 +177,11 @@ class MediaPlane:
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
+
+    @property
+    def rooms(self) -> Mapping[str, Room]:
+        """Live rooms by id (read-only view, for stats pages and tests)."""
+        return MappingProxyType(self._rooms)
 
     # ---- control updates (never raise for unknown sessions) ---------------------------------
 
