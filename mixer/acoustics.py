@@ -19,7 +19,7 @@ class Acoustics:
     max_distance: float = 25.0  # metres: where the linear model reaches its floor
     rolloff: float = 1.5  # inverse model: 15 m away is about -20 dB ("faint")
     audible_radius: float = 25.0  # metres: beyond it a source is not mixed at all
-    ramp_samples: int = 960  # gain changes are interpolated over the first N samples of a tick
+    ramp_samples: int = 240  # gain changes glide linearly over the first N samples (5 ms) of a tick
     limiter_ceiling_dbfs: float = -0.3  # the limiter keeps every output sample under this peak
     limiter_release_ms: float = 150.0  # time constant of the limiter's recovery after a loud passage
     speech_dbov: float = -45.0  # a source louder than this in a tick counts as speaking
@@ -60,7 +60,7 @@ class Acoustics:
 def distance_gain(d: np.ndarray, acoustics: Acoustics) -> np.ndarray:
     """Gain for listener-source distances `d` by the PannerNode formula, 0 beyond the audible radius."""
     ref, rolloff = acoustics.ref_distance, acoustics.rolloff
-    d = np.asarray(d, dtype=np.float64)
+    d = np.asarray(d)
     if acoustics.distance_model == "inverse":
         gain = ref / (ref + rolloff * (np.maximum(d, ref) - ref))
     elif acoustics.distance_model == "linear":
@@ -69,7 +69,9 @@ def distance_gain(d: np.ndarray, acoustics: Acoustics) -> np.ndarray:
         gain = 1.0 - min(rolloff, 1.0) * (np.clip(d, ref, acoustics.max_distance) - ref) / span
     else:
         gain = (np.maximum(d, ref) / ref) ** -rolloff
-    return np.where(d <= acoustics.audible_radius, gain, 0.0)
+    gain = np.asarray(gain, dtype=d.dtype if d.dtype.kind == "f" else np.float64)
+    gain[d > acoustics.audible_radius] = 0.0
+    return gain
 
 
 def pan_gains(lateral: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

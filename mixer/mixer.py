@@ -16,8 +16,7 @@ from scipy.spatial import cKDTree
 
 from .acoustics import Acoustics, pan_gains
 from .limiter import BLOCKS, ceiling_lsb, limit, release_factor
-from .room import (EFF, FRAME_SAMPLES, FRAME_VALUES, LIMITER, PAIR_SHIFT, PREV, X, Y, Intake, MixResult,
-                   Room)
+from .room import EFF, FRAME_SAMPLES, FRAME_VALUES, LIMITER, PAIR_SHIFT, PREV, X, Y, Intake, MixResult, Room
 
 ALL_PAIRS_MAX = 40_000  # below this many (listener, source) combinations, test them all instead of a k-d tree
 DENSE_DENSITY = 0.12  # BLAS GEMM beats a CSR product above this fill (about 90 vs 11 GFLOP/s here)
@@ -29,12 +28,7 @@ _SILENCE.flags.writeable = False
 
 def _product(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
              shape: tuple[int, int], signal: np.ndarray) -> np.ndarray:
-    """(2·listeners x sources) gains times (sources x samples) signal, dense or sparse by fill."""
-    if rows.size >= DENSE_DENSITY * shape[0] * shape[1]:
-        gains = np.zeros(shape, dtype=np.float32)
-        gains[2 * rows, cols] = values_l
-        gains[2 * rows + 1, cols] = values_r
-        return gains @ signal
+    """(2·listeners x sources) sparse gains times the (sources x samples) signal."""
     matrix = sp.csr_array((np.concatenate((values_l, values_r)).astype(np.float32),
                            (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))),
                           shape=shape)
@@ -46,6 +40,7 @@ class Mixer(Room):
 
     def __init__(self, acoustics: Acoustics | None = None, *, max_sources: int | None = None) -> None:
         super().__init__(acoustics, max_sources=max_sources)
+        self._last_dense: tuple[tuple[int, bytes], np.ndarray, np.ndarray] | None = None
 
     def mix(self, frames: Mapping[str, np.ndarray]) -> MixResult:
         """Mix one tick. `frames`: pid -> int16 array of 1920 interleaved stereo values (missing = silent)."""
@@ -54,15 +49,111 @@ class Mixer(Room):
         outputs = dict.fromkeys(self._ids, _SILENCE)
         result = MixResult(outputs, intake.activity, intake.dropped)
         src, mono, weight = self._audible_sources(intake)
-        pairs = self._pairs(src, weight) if src.size and n > 1 else None
         release = release_factor(self._acoustics.limiter_release_ms, FRAME_SAMPLES)
         limiter = self._f[LIMITER, :n]
-        if pairs is None:
+        mixed = listeners = None
+        if src.size and n > 1:
+            if n * src.size <= ALL_PAIRS_MAX:
+                listeners, mixed, result.pairs = self._mix_all_pairs(src, mono, weight)
+            else:
+                listeners, mixed, result.pairs = self._mix_near_pairs(src, mono, weight)
+        if listeners is None or listeners.size == 0 or n * src.size > ALL_PAIRS_MAX:
+            self._last_dense = None
+        if mixed is None or listeners is None:
             self._prev_kept = self._prev_kept[:0]
             limiter[:] = 1.0 - (1.0 - limiter) * release**BLOCKS
             self._end_tick()
             return result
-        lis, cols, amp0, sin0, amp1, sin1 = pairs
+        stereo = mixed.reshape(listeners.size, 2, FRAME_SAMPLES)
+        untouched = np.ones(n, dtype=bool)
+        untouched[listeners] = False
+        limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
+        # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
+        limiter[listeners] = limit(stereo, limiter[listeners].astype(np.float32),
+                                   ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release)
+        np.rint(mixed, out=mixed)
+        out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
+        out[:, :, 0] = stereo[:, 0]
+        out[:, :, 1] = stereo[:, 1]
+        ids = self._ids
+        outputs.update(zip([ids[i] for i in listeners.tolist()], out.reshape(listeners.size, 1, FRAME_VALUES)))
+        self._end_tick()
+        return result
+
+    def _ramp(self, mixed: np.ndarray, mono: np.ndarray, delta: sp.csr_array | np.ndarray) -> None:
+        """Add (last tick's gains - this tick's) x a fade from 1 to 0 over the ramp: gains glide, no click."""
+        ramp = self._acoustics.ramp_samples
+        head = mono if ramp == FRAME_SAMPLES else np.ascontiguousarray(mono[:, :ramp])
+        moved = np.asarray(delta @ head)
+        moved *= 1.0 - np.arange(1, ramp + 1, dtype=np.float32) / ramp
+        mixed[:, :ramp] += moved
+
+    def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray,
+                       weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Small rooms: every (listener, source) combination as a dense gain matrix (one BLAS product)."""
+        n = len(self._ids)
+        lis = np.arange(n)[:, None]
+        slots = src[None, :]
+        amp1, sin1 = self.pair_amplitudes(lis, slots, prev=False)
+        key = (self.layout, src.tobytes())
+        if self._last_dense is not None and self._last_dense[0] == key:
+            amp0, sin0 = self._last_dense[1], self._last_dense[2]  # last tick's "now" is this tick's "before"
+        else:
+            amp0, sin0 = self.pair_amplitudes(lis, slots, prev=True)
+        if self._max_sources is not None:
+            flat = np.broadcast_to(lis, amp1.shape).ravel()
+            capped = self._cap(flat, np.broadcast_to(slots, amp1.shape).ravel(), amp0.ravel(), amp1.ravel(),
+                               (amp1 * weight[None, :]).ravel())
+            amp0, amp1 = capped[0].reshape(amp1.shape), capped[1].reshape(amp1.shape)
+        self._last_dense = (key, amp1, sin1)
+        audible = (amp1 > 0.0) | (amp0 > 0.0)
+        pairs = int(np.count_nonzero(audible))
+        if pairs == 0:
+            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0
+        if pairs < DENSE_DENSITY * amp1.size:
+            rows, cols = np.nonzero(audible)
+            return self._mix_pairs(src, mono, rows, cols, amp0[rows, cols], sin0[rows, cols],
+                                   amp1[rows, cols], sin1[rows, cols])
+        gains = np.empty((n, 2, src.size), dtype=np.float32)
+        left, right = pan_gains(sin1)
+        np.multiply(left, amp1, out=gains[:, 0])
+        np.multiply(right, amp1, out=gains[:, 1])
+        before = np.empty_like(gains)
+        left, right = pan_gains(sin0)
+        np.multiply(left, amp0, out=before[:, 0])
+        np.multiply(right, amp0, out=before[:, 1])
+        gains = gains.reshape(2 * n, src.size)
+        before = before.reshape(2 * n, src.size)
+        mixed = gains @ mono
+        before -= gains
+        if before.any():
+            self._ramp(mixed, mono, before)
+        return np.arange(n), mixed, pairs
+
+    def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray,
+                        weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Large rooms: candidate pairs from a k-d tree over positions, mixed as a sparse product."""
+        n = len(self._ids)
+        f = self._f
+        moved = np.hypot(f[X, :n] - f[PREV + X, :n], f[Y, :n] - f[PREV + Y, :n]).max()
+        radius = max(self._acoustics.audible_radius, self._prev_acoustics.audible_radius) + 2 * moved + 1e-6
+        listeners = cKDTree(f[X:Y + 1, :n].T)
+        sources = cKDTree(f[X:Y + 1, src].T)
+        near = sources.sparse_distance_matrix(listeners, radius, output_type="ndarray")
+        lis, cols = near["j"].astype(np.intp), near["i"].astype(np.intp)
+        slots = src[cols]
+        amp1, sin1 = self.pair_amplitudes(lis, slots, prev=False)
+        amp0, sin0 = self.pair_amplitudes(lis, slots, prev=True)
+        if self._max_sources is not None:
+            amp0, amp1 = self._cap(lis, slots, amp0, amp1, amp1 * weight[cols])
+        keep = np.flatnonzero((amp1 > 0.0) | (amp0 > 0.0))
+        return self._mix_pairs(src, mono, lis[keep], cols[keep], amp0[keep], sin0[keep], amp1[keep], sin1[keep])
+
+    def _mix_pairs(self, src: np.ndarray, mono: np.ndarray, lis: np.ndarray, cols: np.ndarray, amp0: np.ndarray,
+                   sin0: np.ndarray, amp1: np.ndarray, sin1: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Mix an explicit list of pairs; only listeners that hear someone get a row."""
+        if lis.size == 0:
+            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0
         listeners, rows = np.unique(lis, return_inverse=True)
         shape = (2 * listeners.size, src.size)
         left1, right1 = pan_gains(sin1)
@@ -73,29 +164,13 @@ class Mixer(Room):
         left0 = left0 * amp0 - left1
         right0 = right0 * amp0 - right1
         moved = np.flatnonzero((left0 != 0.0) | (right0 != 0.0))
-        ramp = self._acoustics.ramp_samples
         if moved.size:
-            head = mono if ramp == FRAME_SAMPLES else np.ascontiguousarray(mono[:, :ramp])
-            delta = _product(rows[moved], cols[moved], left0[moved], right0[moved], shape, head)
-            fade = 1.0 - np.arange(1, ramp + 1, dtype=np.float32) / ramp
-            delta *= fade
-            mixed[:, :ramp] += delta
-        stereo = mixed.reshape(listeners.size, 2, FRAME_SAMPLES)
-        untouched = np.ones(n, dtype=bool)
-        untouched[listeners] = False
-        limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
-        limiter[listeners] = limit(stereo, limiter[listeners].astype(np.float32),
-                                   ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release)
-        np.clip(mixed, -32768.0, 32767.0, out=mixed)
-        np.rint(mixed, out=mixed)
-        out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
-        out[:, :, 0] = stereo[:, 0]
-        out[:, :, 1] = stereo[:, 1]
-        ids = self._ids
-        outputs.update(zip([ids[i] for i in listeners.tolist()], out.reshape(listeners.size, 1, FRAME_VALUES)))
-        result.pairs = int(lis.size)
-        self._end_tick()
-        return result
+            rows, cols = rows[moved], cols[moved]
+            delta = sp.csr_array((np.concatenate((left0[moved], right0[moved])).astype(np.float32),
+                                  (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))),
+                                 shape=shape)
+            self._ramp(mixed, mono, delta)
+        return listeners, mixed, int(lis.size)
 
     def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sources worth mixing (slots, mono signal, RMS amplitude): not muted for everyone, and not
@@ -109,30 +184,6 @@ class Mixer(Room):
         keep[skipped] = False
         keep &= (f[EFF, src] > 0.0) | (f[PREV + EFF, src] > 0.0)
         return src[keep], intake.mono[keep], 10.0 ** (intake.level[keep] / 20.0)
-
-    def _pairs(self, src: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, ...] | None:
-        """(listener slot, source column, amplitude and sin(azimuth) last tick and now) of pairs to mix."""
-        n = len(self._ids)
-        f = self._f
-        if n * src.size <= ALL_PAIRS_MAX:
-            lis = np.repeat(np.arange(n), src.size)
-            cols = np.tile(np.arange(src.size), n)
-        else:
-            moved = np.hypot(f[X, :n] - f[PREV + X, :n], f[Y, :n] - f[PREV + Y, :n]).max()
-            radius = max(self._acoustics.audible_radius, self._prev_acoustics.audible_radius) + 2 * moved + 1e-6
-            listeners = cKDTree(f[X:Y + 1, :n].T)
-            sources = cKDTree(f[X:Y + 1, src].T)
-            near = sources.sparse_distance_matrix(listeners, radius, output_type="ndarray")
-            lis, cols = near["j"].astype(np.intp), near["i"].astype(np.intp)
-        slots = src[cols]
-        amp1, sin1 = self.pair_amplitudes(lis, slots, prev=False)
-        amp0, sin0 = self.pair_amplitudes(lis, slots, prev=True)
-        if self._max_sources is not None:
-            amp0, amp1 = self._cap(lis, slots, amp0, amp1, amp1 * weight[cols])
-        keep = np.flatnonzero((amp1 > 0.0) | (amp0 > 0.0))
-        if keep.size == 0:
-            return None
-        return lis[keep], cols[keep], amp0[keep], sin0[keep], amp1[keep], sin1[keep]
 
     def _cap(self, lis: np.ndarray, slots: np.ndarray, amp0: np.ndarray, amp1: np.ndarray,
              score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -53,8 +53,15 @@ class Intake:
     dropped: tuple[str, ...]
 
 
+_NUMBER = (int, float)
+_INT16 = np.dtype(np.int16)
+_ROW = (1, 2 * 960)
+
+
 def _finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if type(value) not in _NUMBER and (isinstance(value, bool) or not isinstance(value, _NUMBER)):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, not {value!r}")
     return float(value)
 
@@ -86,6 +93,8 @@ class Room:
         self._prefs_changed = False
         self._compiled: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self._prev_kept = np.empty(0, dtype=np.int64)  # pair keys kept by the max_sources cap last tick
+        self._activities: dict[tuple[float, bool], Activity] = {}  # immutable, so shared (levels at 0.1 dB)
+        self.layout = 0  # bumped whenever slots are reassigned, so per-slot caches know they are stale
 
     # --- membership and settings -------------------------------------------------------------
     @property
@@ -118,6 +127,7 @@ class Room:
         self._ids.append(pid)
         self._slot[pid] = n
         self._compiled.clear()
+        self.layout += 1
 
     def remove(self, pid: str) -> None:
         """Leave the room (idempotent); their preferences and everyone's preferences about them go too."""
@@ -134,6 +144,7 @@ class Room:
             for key in [k for k in prefs if pid in k]:
                 del prefs[key]
         self._compiled.clear()
+        self.layout += 1
         self._prev_kept = self._remap_keys(self._prev_kept, slot, last)
 
     def set_pose(self, pid: str, x: float, y: float, heading: float) -> None:
@@ -213,19 +224,20 @@ class Room:
         f = self._f
         o = PREV if prev else 0
         acoustics = self._prev_acoustics if prev else self._acoustics
-        dx = f[o + X, src] - f[o + X, lis]
-        dy = f[o + Y, src] - f[o + Y, lis]
+        f32 = np.float32
+        dx = f[o + X, src].astype(f32) - f[o + X, lis].astype(f32)
+        dy = f[o + Y, src].astype(f32) - f[o + Y, lis].astype(f32)
         d = np.hypot(dx, dy)
-        lateral = dx * f[o + COS_H, lis] - dy * f[o + SIN_H, lis]
-        sin_az = np.divide(lateral, d, out=np.zeros_like(d), where=d > 1e-9)
+        lateral = dx * f[o + COS_H, lis].astype(f32)
+        lateral -= dy * f[o + SIN_H, lis].astype(f32)
+        sin_az = np.divide(lateral, d, out=np.zeros_like(d), where=d > 1e-6)
         amp = distance_gain(d, acoustics) * f[o + EFF, src]
         amp[lis == src] = 0.0
         keys, factors = self._prefs_table(prev)
         if keys.size:
             pair = (lis.astype(np.int64) << PAIR_SHIFT) | src
             at = np.minimum(np.searchsorted(keys, pair), keys.size - 1)
-            hit = keys[at] == pair
-            amp[hit] *= factors[at[hit]]
+            amp = amp * np.where(keys[at] == pair, factors[at], 1.0)
         return amp, sin_az
 
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
@@ -233,30 +245,32 @@ class Room:
         slots: list[int] = []
         arrays: list[np.ndarray] = []
         dropped: list[str] = []
+        slot_of = self._slot
         for pid, frame in frames.items():
-            slot = self._slot.get(pid)
+            slot = slot_of.get(pid)
             if slot is None:
                 continue
-            if not isinstance(frame, np.ndarray) or frame.dtype != np.int16 or frame.size != FRAME_VALUES:
+            if (type(frame) is not np.ndarray or frame.size != FRAME_VALUES
+                    or (frame.dtype is not _INT16 and frame.dtype != _INT16)):
                 dropped.append(pid)
                 continue
             slots.append(slot)
-            arrays.append(frame)
+            arrays.append(frame if frame.shape == _ROW else frame.reshape(_ROW))
         n = len(self._ids)
         hang = self._f[HANGOVER, :n]
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = dict.fromkeys(self._ids, SILENT)
         if arrays:
-            stacked = np.concatenate(arrays, axis=None).reshape(len(arrays), FRAME_VALUES)
-            peak = np.maximum(stacked.max(axis=1).astype(np.int32), -stacked.min(axis=1).astype(np.int32))
-            sounding = np.flatnonzero(peak > 0)
+            stacked = np.concatenate(arrays, axis=0)
+            sounding = np.flatnonzero(stacked.view(np.int64).any(axis=1))  # digital silence costs one pass
             src = np.array(slots, dtype=np.intp)[sounding]
-            stereo = stacked[sounding].reshape(sounding.size, FRAME_SAMPLES, 2)
-            mono = stereo[:, :, 0].astype(np.float32)
-            mono += stereo[:, :, 1]
+            if sounding.size < len(arrays):
+                stacked = stacked[sounding]
+            peak = np.maximum(stacked.max(axis=1).astype(np.int32), -stacked.min(axis=1).astype(np.int32))
+            stereo = stacked.astype(np.float32).reshape(sounding.size, FRAME_SAMPLES, 2)
+            mono = np.add(stereo[:, :, 0], stereo[:, :, 1])
             mono *= 0.5
             level = levels_dbov(np.einsum("ij,ij->i", mono, mono), FRAME_SAMPLES)
-            peak = peak[sounding]
         else:
             src = np.empty(0, dtype=np.intp)
             mono = np.empty((0, FRAME_SAMPLES), dtype=np.float32)
@@ -267,8 +281,12 @@ class Room:
         ids = self._ids
         for slot in np.flatnonzero(hang > 0).tolist():
             activity[ids[slot]] = SILENT_SPEAKING
-        for slot, lvl in zip(src.tolist(), level.tolist()):
-            activity[ids[slot]] = Activity(lvl, bool(hang[slot] > 0))
+        cache = self._activities
+        for slot, lvl, speaking in zip(src.tolist(), np.round(level, 1).tolist(), (hang[src] > 0).tolist()):
+            act = cache.get((lvl, speaking))
+            if act is None:
+                act = cache[(lvl, speaking)] = Activity(lvl, speaking)
+            activity[ids[slot]] = act
         return Intake(src, mono, peak, level, activity, tuple(dropped))
 
     def _end_tick(self) -> None:
