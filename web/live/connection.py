@@ -107,11 +107,16 @@ class Connection:
             log.error("live writer failed", exc_info=self._writer.exception())
         try:
             async with asyncio.timeout(max(0.1, deadline - loop.time())):
-                await self.ws.close(code=code, message=reason.encode())
+                await self.ws.close(code=code, message=reason.encode(), drain=flush)
         except (TimeoutError, ConnectionError):
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()  # a peer that cannot even take the close frame
+            pass
+        transport = self._request.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()  # flushes what is buffered (the close frame included), then closes
+        if transport is not None and transport.get_write_buffer_size() > 0:
+            # a peer that does not read cannot hold the server's memory: give it close_timeout
+            # to take the close frame, then drop the connection
+            loop.call_later(self._close_timeout, transport.abort)
 
     async def wait_closed(self, code: CloseCode = CloseCode.NORMAL) -> None:
         """Close (if nobody did yet) and wait until the close handshake is over."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 from aiohttp import WSMsgType, web
 
@@ -32,6 +33,7 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
         protocols=(SUBPROTOCOL,),
     )
     await ws.prepare(request)
+    _cap_send_buffer(request, settings.send_buffer_bytes)
     conn = Connection(ws, request, queue_limit=settings.queue_limit, close_timeout=settings.close_timeout,
                       on_overflow=hub.on_overflow)
     hub.register(conn)
@@ -44,6 +46,15 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
         hub.detach(conn)
         await conn.wait_closed()
     return ws
+
+
+def _cap_send_buffer(request: web.Request, size: int | None) -> None:
+    """Bound what the kernel buffers for this socket, so a stalled reader shows up in our own
+    bounded queue within ~size bytes instead of after megabytes of autotuned buffer."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None and size else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
 
 async def _serve(request: web.Request, conn: Connection) -> None:

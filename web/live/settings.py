@@ -20,6 +20,8 @@ class LiveSettings:
     heartbeat: float = 5.0  # WebSocket ping period; no pong within heartbeat/2 -> dropped (< 15 s)
     close_timeout: float = 2.0  # close handshake, then the transport is aborted
     queue_limit: int = 256  # outbound messages queued per connection before it counts as too slow
+    send_buffer_bytes: int | None = 256 * 1024  # kernel send buffer cap per socket (None: OS autotuning,
+    # which grows to ~4 MB and hides a stalled reader for that long)
     max_frame_bytes: int = 256 * 1024  # hard frame limit (closes with 1009); the soft cap is in protocol.py
     flood: FloodPolicy = FloodPolicy()
     chat_rate: float = 5.0  # chat messages per second per connection
