@@ -28,6 +28,7 @@ class MediaConfig:
     max_buffer_frames: int = 4  # per-source backlog bound (x 20 ms); beyond it the oldest is dropped
     outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
     silent_peer_timeout: float = 10.0  # seconds without inbound audio before SILENT_PEER
+    connect_timeout: float = 20.0  # seconds from the offer to "connected" before ICE_FAILED
     max_late_ticks: int = 3  # clock this many ticks behind: skip to now instead of bursting
     mix_workers: int = 2  # threads that run mix + Opus encode (numpy and libopus drop the GIL)
     max_sources: int | None = None  # passed to mixer.Mixer (loudest-N when overloaded)
@@ -44,6 +45,8 @@ class MediaConfig:
             raise ValueError("outbound_queue_frames must be 1..50")
         if not self.silent_peer_timeout > 0:
             raise ValueError("silent_peer_timeout must be > 0")
+        if not self.connect_timeout > 0:
+            raise ValueError("connect_timeout must be > 0")
         if self.max_late_ticks < 1:
             raise ValueError("max_late_ticks must be >= 1")
         if not 1 <= self.mix_workers <= 64:

@@ -113,7 +113,9 @@ class MediaPlane:
         if acoustics is not None:
             self._acoustics[room_id] = acoustics
         room = self._room(room_id, acoustics)
-        session = Session(room_id, participant_id, self.config, on_ended=self._session_ended)
+        session = Session(
+            room_id, participant_id, self.config, on_ended=self._session_ended, on_connected=self._session_connected
+        )
         room.add(session, self._ops_for(room, participant_id))
         self._lag.start()
         try:
@@ -284,6 +286,11 @@ class MediaPlane:
         room = self._rooms.get(room_id)
         if room is not None and participant_id in room.sessions:
             room.queue(op)
+
+    def _session_connected(self, session: Session) -> None:
+        room = self._rooms.get(session.room_id)
+        if room is not None and room.sessions.get(session.participant_id) is session:
+            room.wake()
 
     def _session_ended(self, session: Session, reason: SessionClosed) -> None:
         """A session ended on its own (ICE failed, silent, hung up): close it in an owned task."""

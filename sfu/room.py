@@ -7,7 +7,8 @@ worker pool applies those operations, mixes (numpy drops the GIL) and Opus-encod
 connected listener's output (libopus drops the GIL); back on the loop the packets go to the
 listeners' MixTracks and the speaking levels to signaling. Only the worker touches the
 mixer and the encoders, and a room never has two jobs in flight, so no locks are needed.
-The clock exists only while the room has sessions.
+The clock runs only while at least one session is connected; while it is stopped, control
+operations are applied to the mixer directly on the loop (no job can be in flight then).
 """
 
 from __future__ import annotations
@@ -103,15 +104,36 @@ class Room:
         return self._task is not None and not self._task.done()
 
     def queue(self, op: MixerOp) -> None:
-        """Apply ``op`` to the mixer at the start of the next tick's job (from the loop)."""
-        self._ops.append(op)
+        """Apply ``op`` to the mixer at the next tick's job, or right now if the clock is stopped."""
+        if self.running:
+            self._ops.append(op)
+        else:
+            self._apply([op])
 
     def add(self, session: Session, ops: list[MixerOp]) -> None:
-        """Add a session and its mixer slot (plus its remembered settings); start the clock."""
+        """Add a session and its mixer slot (plus its remembered settings)."""
         self.sessions[session.participant_id] = session
-        self._ops.extend(ops)
-        if not self.running:
+        for op in ops:
+            self.queue(op)
+        self.wake()
+
+    def wake(self) -> None:
+        """Start the clock if someone is connected (called when a session connects)."""
+        if not self.running and any(s.connected for s in self.sessions.values()):
+            self._apply(self._ops)
+            self._ops = []
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"hubbub-clock-{self.room_id}")
+
+    def _apply(self, ops: list[MixerOp]) -> int:
+        errors = 0
+        for op in ops:
+            try:
+                op(self.mixer)
+            except (KeyError, ValueError) as exc:
+                errors += 1
+                logger.warning("room %s: mixer rejected an update: %r", self.room_id, exc)
+        self.errors += errors
+        return errors
 
     def remove(self, session: Session) -> None:
         """Drop a session and free its mixer slot (no-op if a newer session took the id)."""
@@ -120,7 +142,7 @@ class Room:
             del self.sessions[pid]
             self._rates.pop(pid, None)
             self._prev.pop(pid, None)
-            self._ops.append(lambda m: m.remove(pid))
+            self.queue(lambda m: m.remove(pid))
 
     async def stop(self) -> None:
         """Stop the clock (idempotent); sessions are closed by the plane."""
@@ -137,7 +159,7 @@ class Room:
         schedule = TickSchedule(loop.time(), period=TICK, max_late=self.config.max_late_ticks)
         self._prev_at = loop.time()
         try:
-            while self.sessions:
+            while any(s.connected for s in self.sessions.values()):
                 delay = schedule.deadline - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -146,8 +168,10 @@ class Room:
                 schedule.advance(loop.time())
                 self.skipped = schedule.skipped
         except asyncio.CancelledError:
-            pass
+            return
         self._task = None
+        self._apply(self._ops)  # stopped because nobody is connected: no job in flight now
+        self._ops = []
 
     async def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         started = time.perf_counter()

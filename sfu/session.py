@@ -29,16 +29,26 @@ from .sourcebuffer import FRAME_VALUES, SourceBuffer
 logger = logging.getLogger(__name__)
 
 EndedCallback = Callable[["Session", SessionClosed], None]
+ConnectedCallback = Callable[["Session"], None]
 
 
 class Session:
     """Peer connection + reader task + outbound track of one (room, participant)."""
 
-    def __init__(self, room_id: str, participant_id: str, config: MediaConfig, *, on_ended: EndedCallback) -> None:
+    def __init__(
+        self,
+        room_id: str,
+        participant_id: str,
+        config: MediaConfig,
+        *,
+        on_ended: EndedCallback,
+        on_connected: ConnectedCallback | None = None,
+    ) -> None:
         self.room_id = room_id
         self.participant_id = participant_id
         self._loop = asyncio.get_running_loop()
         self._on_ended = on_ended
+        self._on_connected = on_connected
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
         self.encoder = OpusEncoder(config.bitrate, fec=config.fec, expected_loss_percent=config.expected_loss_percent)
@@ -53,6 +63,10 @@ class Session:
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._ended_reported = False
+        # a peer that never connects (no candidates, blocked UDP) is given up like an ICE failure
+        self._connect_timer: asyncio.TimerHandle | None = self._loop.call_later(
+            config.connect_timeout, self._report, SessionClosed.ICE_FAILED
+        )
         self.pc.on("connectionstatechange", self._on_connection_state)
         self.pc.on("track", self._on_track)
 
@@ -115,10 +129,20 @@ class Session:
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
         self.connected = state == "connected"
+        if self.connected:
+            self._cancel_connect_timer()
+            self.last_frame_at = self._loop.time()  # the silence clock starts at connection
+            if self._on_connected is not None:
+                self._on_connected(self)
         if state == "failed":
             self._report(SessionClosed.ICE_FAILED)
         elif state == "closed":
             self._report(SessionClosed.LEFT)
+
+    def _cancel_connect_timer(self) -> None:
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
 
     def _report(self, reason: SessionClosed) -> None:
         if not self._closing and not self._ended_reported:
@@ -135,6 +159,7 @@ class Session:
             return
         self._closing = True
         self.connected = False
+        self._cancel_connect_timer()
         self.track.end()
         reader, self._reader = self._reader, None
         if reader is not None:

@@ -1,0 +1,132 @@
+"""Media plane benchmark: ``python -m sfu.bench [--counts 5,10,20] [--seconds 10]``.
+
+Runs the MediaPlane in this process and N bot peers (bots.BotPeer, real aiortc + Opus over
+the machine's interface) in a CHILD process, so the CPU figures are the server's alone.
+Offers and answers go over the child's stdin/stdout as JSON lines. Prints, per N: server
+CPU per participant, event-loop lag, tick lateness, mix and encode time per tick, frames
+out per second per listener; plus the per-frame cost of aiortc's audio level vs ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+import time
+from typing import Any
+
+from .mediaconfig import MediaConfig
+from .plane import MediaPlane
+
+
+async def _child(count: int) -> None:
+    """Bot side: N peers on a circle, offers out, answers in, run until stdin closes."""
+    from bots import BotPeer, ToneSource
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    bots = [BotPeer(ToneSource(200 + 37 * i)) for i in range(count)]
+    for i, bot in enumerate(bots):
+        print(json.dumps({"i": i, "offer": await bot.create_offer()}), flush=True)
+    for _ in bots:
+        msg = json.loads(await reader.readline())
+        await bots[msg["i"]].accept_answer(msg["answer"])
+    await asyncio.gather(*(b.wait_until_connected(20) for b in bots))
+    print(json.dumps({"connected": True}), flush=True)
+    await reader.readline()  # parent closes stdin when done
+    received = [b.recorder.frames for b in bots]
+    for b in bots:
+        await b.close()
+    print(json.dumps({"received": received}), flush=True)
+
+
+async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any]:
+    plane = MediaPlane(config)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sfu.bench", "--child", str(count),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for _ in range(count):
+            msg = json.loads(await proc.stdout.readline())
+            i = msg["i"]
+            angle = 2 * math.pi * i / count
+            answer = await plane.open_session(
+                "bench", f"bot{i}", msg["offer"], x=3 * math.cos(angle), y=3 * math.sin(angle), heading=0
+            )
+            proc.stdin.write((json.dumps({"i": i, "answer": answer}) + "\n").encode())
+            await proc.stdin.drain()
+        assert json.loads(await proc.stdout.readline()) == {"connected": True}
+        await asyncio.sleep(2.0)  # warm up
+        plane.stats()  # resets the CPU window
+        cpu0, t0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
+        stats = plane.stats()
+        proc.stdin.write(b"done\n")
+        await proc.stdin.drain()
+        done = json.loads(await proc.stdout.readline())
+    finally:
+        await plane.close()
+        if proc.returncode is None:
+            proc.stdin.close()
+            await proc.wait()
+    room = stats["rooms_detail"]["bench"]
+    outs = [s["frames_out_per_s"] for s in room["sessions"].values()]
+    return {
+        "participants": count,
+        "server_cpu_percent": round(100 * cpu, 1),
+        "cpu_percent_per_participant": round(100 * cpu / count, 2),
+        "loop_lag_ms": stats["event_loop_lag_ms"],
+        "tick_lateness_ms": room["tick_lateness_ms"],
+        "mix_ms": room["mix_ms"],
+        "encode_ms": room["encode_ms"],
+        "loop_ms_per_tick": room["loop_ms_per_tick"],
+        "frames_out_per_s_min": min(outs),
+        "skipped_ticks": room["skipped_ticks"],
+        "concealed": room["concealed"],
+        "bots_received": sum(done["received"]),
+    }
+
+
+def _audio_level_figures() -> dict[str, float]:
+    import av
+    import numpy as np
+
+    from . import audiolevel
+
+    values = np.random.default_rng(0).integers(-3000, 3000, 1920).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(values, format="s16", layout="stereo")
+    frame.sample_rate = 48000
+    out = {}
+    for name, fn, n in (("aiortc_us", audiolevel.original(), 200), ("numpy_us", audiolevel.compute_audio_level_dbov, 5000)):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn(frame)  # type: ignore[operator]
+        out[name] = round((time.perf_counter() - t0) / n * 1e6, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: print one JSON line per participant count."""
+    parser = argparse.ArgumentParser(prog="python -m sfu.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="5,10,20", help="participant counts to measure")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per count")
+    parser.add_argument("--bitrate", type=int, default=64000)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        asyncio.run(_child(args.child))
+        return
+    print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
+    for count in (int(c) for c in args.counts.split(",")):
+        result = asyncio.run(_run(count, args.seconds, MediaConfig(bitrate=args.bitrate)))
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
