@@ -47,7 +47,7 @@ class Intake:
 
     slots: np.ndarray  # source slots with a non-silent frame
     mono: np.ndarray  # (len(slots), FRAME_SAMPLES) float32
-    peak: np.ndarray  # per source, max |sample| of the stereo frame
+    peak: np.ndarray  # per source, max |sample| of the mono downmix
     level: np.ndarray  # per source, dBov
     activity: dict[str, Activity]
     dropped: tuple[str, ...]
@@ -266,15 +266,15 @@ class Room:
             src = np.array(slots, dtype=np.intp)[sounding]
             if sounding.size < len(arrays):
                 stacked = stacked[sounding]
-            peak = np.maximum(stacked.max(axis=1).astype(np.int32), -stacked.min(axis=1).astype(np.int32))
             stereo = stacked.astype(np.float32).reshape(sounding.size, FRAME_SAMPLES, 2)
             mono = np.add(stereo[:, :, 0], stereo[:, :, 1])
             mono *= 0.5
+            peak = np.maximum(mono.max(axis=1), -mono.min(axis=1))
             level = levels_dbov(np.einsum("ij,ij->i", mono, mono), FRAME_SAMPLES)
         else:
             src = np.empty(0, dtype=np.intp)
             mono = np.empty((0, FRAME_SAMPLES), dtype=np.float32)
-            peak = np.empty(0, dtype=np.int32)
+            peak = np.empty(0, dtype=np.float32)
             level = np.empty(0, dtype=np.float64)
         loud = level > self._acoustics.speech_dbov
         hang[src[loud]] = self._acoustics.hangover_ticks + 1
