@@ -65,7 +65,7 @@ class Recorder:
     def _on_frame(self, frame: av.AudioFrame, now: float) -> None:
         self.frames += 1
         self.arrivals.append(now)
-        data = frame.to_ndarray().reshape(-1)
+        data: np.ndarray = frame.to_ndarray().reshape(-1)
         if frame.layout.name != "stereo":
             data = np.repeat(data, 2)
         pts = frame.pts

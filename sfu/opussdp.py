@@ -51,7 +51,7 @@ def check_offer(offer_sdp: object) -> OfferInfo:
         raise MediaError("the audio m-line does not offer Opus/48000/2")
     if media.direction == "inactive" or media.port == 0:
         raise MediaError("the audio m-line is inactive")
-    if not media.ice.usernameFragment or not media.ice.password or media.dtls is None:
+    if media.ice is None or not media.ice.usernameFragment or not media.ice.password or media.dtls is None:
         raise MediaError("the audio m-line lacks ICE credentials or a DTLS fingerprint")
     if not media.dtls.fingerprints:
         raise MediaError("the audio m-line lacks a DTLS fingerprint")

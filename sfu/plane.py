@@ -10,6 +10,7 @@ failed, silent peer, peer hung up, shutdown) it tells signaling through ``on_clo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -270,12 +271,12 @@ class MediaPlane:
         present = set(room.sessions) - {pid}
         for source, (p_muted, p_gain) in remembered.preferences.items():
             if source in present:
-                ops.append(lambda m, s=source, pm=p_muted, pg=p_gain: m.set_preference(pid, s, muted=pm, gain=pg))
+                ops.append(functools.partial(_set_preference, pid, source, p_muted, p_gain))
         for other in present:
             pref = self._remembered.get((room.room_id, other))
             if pref is not None and pid in pref.preferences:
                 o_muted, o_gain = pref.preferences[pid]
-                ops.append(lambda m, o=other, pm=o_muted, pg=o_gain: m.set_preference(o, pid, muted=pm, gain=pg))
+                ops.append(functools.partial(_set_preference, other, pid, o_muted, o_gain))
         return ops
 
     def _session(self, room_id: str, participant_id: str) -> Session | None:
@@ -319,6 +320,10 @@ class MediaPlane:
                     self._on_closed(session.room_id, session.participant_id, reason)
                 except Exception:
                     logger.exception("on_closed callback failed")
+
+
+def _set_preference(listener: str, source: str, muted: bool | None, gain: float | None, mixer: MixerLike) -> None:
+    mixer.set_preference(listener, source, muted=muted, gain=gain)
 
 
 def _check_id(value: object, name: str) -> None:

@@ -222,3 +222,28 @@ async def test_shutdown_closes_everyone_with_shutdown(harness_factory) -> None:
     assert not any(t.name.startswith("hubbub-mix") for t in threading.enumerate())
     with pytest.raises(MediaError):
         await h.plane.open_session("r1", "a", "v=0", x=0, y=0, heading=0)
+
+
+async def test_no_clock_until_someone_connects_and_stats_are_json(harness_factory) -> None:
+    import json
+
+    h = harness_factory()
+    from bots import BotPeer, ToneSource
+
+    bot = BotPeer(ToneSource(440))
+    h.bots.append(bot)
+    answer = await h.plane.open_session("r", "a", await bot.create_offer(), x=0, y=0, heading=0)
+    room = h.plane.rooms["r"]
+    await asyncio.sleep(0.1)
+    assert not room.running and room.ticks == 0  # a session, but nobody connected yet
+    h.plane.set_pose("r", "a", 3, 4, 5)  # applied straight to the mixer while the clock is stopped
+    assert room.errors == 0
+    await bot.accept_answer(answer)
+    await bot.wait_until_connected(10)
+    await asyncio.sleep(0.2)
+    assert room.running and room.ticks > 0
+    stats = json.loads(json.dumps(h.plane.stats()))
+    assert stats["sessions"] == 1 and stats["fast_audio_level"] is True
+    session = stats["rooms_detail"]["r"]["sessions"]["a"]
+    for key in ("frames_in", "frames_out", "concealed", "frames_in_per_s", "frames_out_per_s", "buffer_depth"):
+        assert key in session
