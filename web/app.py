@@ -11,6 +11,7 @@ from aiohttp import web
 from auth.service import AuthService
 from store import Store
 from web.api import accounts, health, messages, rooms
+from web.client import setup_client
 from web.config import Config, ConfigError
 from web.errors import error_middleware
 from web.events import LiveHooks
@@ -69,4 +70,5 @@ async def create_app(config: Config) -> web.Application:
     rooms.add_routes(app, prefix)
     messages.add_routes(app, prefix)
     setup_live(app)  # GET {prefix}/ws; after store/auth so its context closes first
+    setup_client(app)  # the browser client at {prefix}/ (web/static)
     return app
