@@ -73,7 +73,11 @@ class MediaPlane:
         self.config = config
         self._on_activity = on_activity
         self._on_closed = on_closed
-        self._mixer_factory = mixer_factory or default_mixer_factory
+        if mixer_factory is None:
+            import mixer  # noqa: F401  (scipy & co. take ~0.4 s to import: never on a join's path)
+
+            mixer_factory = default_mixer_factory
+        self._mixer_factory = mixer_factory
         self._rooms: dict[str, Room] = {}
         self._remembered: dict[tuple[str, str], _Remembered] = {}
         self._acoustics: dict[str, Acoustics] = {}

@@ -11,7 +11,6 @@ from conftest import band_db
 
 from sfu import MediaError, SessionClosed
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 async def test_spatial_mix_frame_rate_and_opus_answer(harness_factory) -> None:
