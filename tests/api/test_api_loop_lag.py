@@ -9,13 +9,14 @@ from typing import Any
 from conftest import PASSWORD, Api
 
 
-async def _max_lag(stop: asyncio.Event, interval: float = 0.002) -> float:
-    worst = 0.0
+async def _lags(stop: asyncio.Event, interval: float = 0.002) -> list[float]:
+    """How late each 2 ms sleep woke up, worst first."""
+    lags = []
     while not stop.is_set():
         start = time.perf_counter()
         await asyncio.sleep(interval)
-        worst = max(worst, time.perf_counter() - start - interval)
-    return worst
+        lags.append(time.perf_counter() - start - interval)
+    return sorted(lags, reverse=True)
 
 
 async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> None:
@@ -38,12 +39,14 @@ async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> N
             assert resp.status == 201
 
     stop = asyncio.Event()
-    monitor = asyncio.create_task(_max_lag(stop))
+    monitor = asyncio.create_task(_lags(stop))
     await asyncio.sleep(0.05)
     start = time.perf_counter()
     await asyncio.gather(*(login(u) for u in users), chat(0))
     elapsed = time.perf_counter() - start
     stop.set()
-    worst = await monitor
+    lags = await monitor
     assert elapsed > 0.1  # the work was real (20 bcrypt checks at cost 10)
-    assert worst < 0.050, f"event loop blocked for {worst * 1000:.1f} ms"
+    # bcrypt on the loop would stall it ~20 times for a whole hash (tens of ms each). The
+    # 5th-worst lag ignores a few scheduler hiccups on this shared 2-core machine.
+    assert lags[4] < 0.050, f"event loop blocked: worst lags {[round(x * 1000, 1) for x in lags[:6]]} ms"
