@@ -177,5 +177,7 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a README screenshot (committed under docs/screenshots)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
+    page.evaluate("document.getElementById('toast').classList.remove('show')")
+    page.wait_for_timeout(250)  # the toast's exit transition
     page.screenshot(path=str(path))
     return path
