@@ -8,6 +8,7 @@ moved. See docs/mixer.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,6 +25,14 @@ SKIP_BUDGET_LSB = 0.5  # skipped quiet sources together may move any output samp
 
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
+
+
+@functools.cache
+def _fade(ramp: int) -> np.ndarray:
+    """Weight of last tick's gain at each sample of the ramp: 1 - (t+1)/ramp, ending at exactly 0."""
+    fade = 1.0 - np.arange(1, ramp + 1, dtype=np.float32) / ramp
+    fade.flags.writeable = False
+    return fade
 
 
 def _product(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
@@ -65,9 +74,10 @@ class Mixer(Room):
             self._end_tick()
             return result
         stereo = mixed.reshape(listeners.size, 2, FRAME_SAMPLES)
-        untouched = np.ones(n, dtype=bool)
-        untouched[listeners] = False
-        limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
+        if listeners.size < n:
+            untouched = np.ones(n, dtype=bool)
+            untouched[listeners] = False
+            limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
         # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
         limiter[listeners] = limit(stereo, limiter[listeners].astype(np.float32),
                                    ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release)
@@ -85,7 +95,7 @@ class Mixer(Room):
         ramp = self._acoustics.ramp_samples
         head = mono if ramp == FRAME_SAMPLES else np.ascontiguousarray(mono[:, :ramp])
         moved = np.asarray(delta @ head)
-        moved *= 1.0 - np.arange(1, ramp + 1, dtype=np.float32) / ramp
+        moved *= _fade(ramp)
         mixed[:, :ramp] += moved
 
     def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray,
@@ -177,12 +187,14 @@ class Mixer(Room):
         among the quietest ones whose peaks, at the highest gain any listener could give them, sum < 0.5 LSB."""
         f = self._f
         src = intake.slots
-        bound = intake.peak * np.maximum(f[EFF, src], f[PREV + EFF, src]) * self.preference_boost()
+        gain = np.maximum(f[EFF, src], f[PREV + EFF, src])
+        bound = intake.peak * gain * self.preference_boost()
+        if src.size == 0 or (bound.min() > SKIP_BUDGET_LSB and gain.min() > 0.0):
+            return src, intake.mono, 10.0 ** (intake.level / 20.0)  # everyone loud enough: the common case
         order = np.argsort(bound, kind="stable")
-        skipped = order[np.cumsum(bound[order]) <= SKIP_BUDGET_LSB]
         keep = np.ones(src.size, dtype=bool)
-        keep[skipped] = False
-        keep &= (f[EFF, src] > 0.0) | (f[PREV + EFF, src] > 0.0)
+        keep[order[np.cumsum(bound[order]) <= SKIP_BUDGET_LSB]] = False
+        keep &= gain > 0.0
         return src[keep], intake.mono[keep], 10.0 ** (intake.level[keep] / 20.0)
 
     def _cap(self, lis: np.ndarray, slots: np.ndarray, amp0: np.ndarray, amp1: np.ndarray,

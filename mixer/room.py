@@ -276,10 +276,9 @@ class Room:
             mono = np.empty((0, FRAME_SAMPLES), dtype=np.float32)
             peak = np.empty(0, dtype=np.float32)
             level = np.empty(0, dtype=np.float64)
-        loud = level > self._acoustics.speech_dbov
-        hang[src[loud]] = self._acoustics.hangover_ticks + 1
+        hang[src[level > self._acoustics.speech_dbov]] = self._acoustics.hangover_ticks + 1
         ids = self._ids
-        for slot in np.flatnonzero(hang > 0).tolist():
+        for slot in np.flatnonzero(hang > 0).tolist():  # those with sound this tick are overwritten below
             activity[ids[slot]] = SILENT_SPEAKING
         cache = self._activities
         for slot, lvl, speaking in zip(src.tolist(), np.round(level, 1).tolist(), (hang[src] > 0).tolist()):
