@@ -73,7 +73,7 @@ async def make_live(config: Config, aiohttp_client: Any) -> Any:
     async def make(**overrides: Any) -> Live:
         app = await create_app(replace(config, ice_servers=ICE))
         base = LiveSettings(auth_timeout=1.0, close_timeout=1.0)
-        app[LIVE_SETTINGS] = replace(base, media_factory=FakePlane, **overrides)
+        app[LIVE_SETTINGS] = replace(base, **{"media_factory": FakePlane, **overrides})
         live = Live(await aiohttp_client(app))
         made.append(live)
         return live

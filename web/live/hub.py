@@ -187,9 +187,12 @@ class Hub:
 
     def on_media_closed(self, room_id: str, participant_id: str, reason: Any) -> None:
         """The plane ended a session itself (ICE failed, silent peer...): tell that participant."""
+        name = str(getattr(reason, "value", reason))
+        if name == "replaced":  # the participant's own new offer did that; its answer follows
+            return
         conn = self._sessions.get(participant_id)
         if conn is not None and conn.room_id == room_id:
-            conn.send(messages.media_closed(str(getattr(reason, "value", reason))))
+            conn.send(messages.media_closed(name))
 
     def _flush_speaking(self, room: LiveRoom) -> None:
         room.speaking_timer = None
