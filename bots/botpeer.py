@@ -16,7 +16,7 @@ from pathlib import Path
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from sfu import audiolevel
+from sfu import audiojitterbuffer, audiolevel
 from sfu.mediaconfig import IceServer
 from sfu.opussdp import with_opus_fmtp
 
@@ -53,6 +53,7 @@ class BotPeer:
         self.transceiver = self.pc.addTransceiver(
             self.track if self.track is not None else "audio", direction="sendrecv" if self.track else "recvonly"
         )
+        audiojitterbuffer.install(self.transceiver.receiver)  # no +80 ms prefetch on what we hear
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 

@@ -31,6 +31,8 @@ class Recorder:
         self.missing_samples = 0
         self.samples_written = 0
         self.arrivals: deque[float] = deque(maxlen=50 * 600)  # loop.time() of each frame
+        self.frame_log: deque[tuple[int, float]] = deque(maxlen=50 * 600)  # (first sample index, loop time)
+        self.kept_from = 0  # sample index of the first kept sample
         self._chunks: deque[np.ndarray] = deque(maxlen=int(max_keep_s * 50))
         self._wav: wave.Wave_write | None = None
         self._next_pts: int | None = None
@@ -76,6 +78,7 @@ class Recorder:
             self._write(np.zeros(2 * min(missing, MAX_GAP_FILL), dtype=np.int16))
         if pts is not None:
             self._next_pts = pts + frame.samples
+        self.frame_log.append((self.samples_written, now))
         self._write(data.astype(np.int16, copy=False))
 
     def _write(self, interleaved: np.ndarray) -> None:
@@ -97,6 +100,7 @@ class Recorder:
     def clear(self) -> None:
         """Forget kept audio (e.g. to analyse only what arrives from now on)."""
         self._chunks.clear()
+        self.kept_from = self.samples_written
 
     def rate(self, window_s: float, now: float) -> float:
         """Frames per second received over the last ``window_s`` seconds before ``now``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+from collections import deque
 from typing import Protocol
 
 import av
@@ -37,6 +38,8 @@ class SourceTrack(MediaStreamTrack):
         super().__init__()
         self.source = source
         self.frames_sent = 0
+        self.sent_at: deque[tuple[int, float]] = deque(maxlen=50 * 600)  # (first sample index, loop time)
+        self._samples = 0
         self._start: float | None = None
         self._index = 0
         self._pts = 0
@@ -61,4 +64,6 @@ class SourceTrack(MediaStreamTrack):
         frame.pts = self._pts
         self._pts += FRAME_SAMPLES
         self.frames_sent += 1
+        self.sent_at.append((self._samples, loop.time()))
+        self._samples += FRAME_SAMPLES
         return frame

@@ -18,6 +18,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from . import audiojitterbuffer
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError
 from .mixtrack import MixTrack
@@ -80,6 +81,9 @@ class Session:
         self.client_sends_audio = info.client_sends_audio
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            for transceiver in self.pc.getTransceivers():
+                if transceiver.kind == "audio":
+                    audiojitterbuffer.install(transceiver.receiver)
             self.pc.addTrack(self.track)
             answer = await self.pc.createAnswer()
             assert answer is not None

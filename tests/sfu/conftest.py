@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bots import BotPeer, ToneSource
+from bots.sourcetrack import FrameSource
 from sfu import MediaConfig, MediaPlane, SessionClosed
 
 
@@ -27,9 +28,9 @@ class Harness:
 
     async def join(
         self, room: str, pid: str, *, tone: float | None, at: tuple[float, float, float] = (0, 0, 0),
-        keep: bool = False, connect: bool = True,
+        keep: bool = False, connect: bool = True, source: FrameSource | None = None,
     ) -> BotPeer:
-        bot = BotPeer(ToneSource(tone) if tone else None, keep_samples=keep)
+        bot = BotPeer(source or (ToneSource(tone) if tone else None), keep_samples=keep)
         self.bots.append(bot)
         answer = await self.plane.open_session(room, pid, await bot.create_offer(), x=at[0], y=at[1], heading=at[2])
         await bot.accept_answer(answer)
