@@ -242,29 +242,38 @@ class Room:
 
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
         """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
-        slots: list[int] = []
-        arrays: list[np.ndarray] = []
-        dropped: list[str] = []
         slot_of = self._slot
-        for pid, frame in frames.items():
-            slot = slot_of.get(pid)
-            if slot is None:
-                continue
-            if (type(frame) is not np.ndarray or frame.size != FRAME_VALUES
-                    or (frame.dtype is not _INT16 and frame.dtype != _INT16)):
-                dropped.append(pid)
-                continue
-            slots.append(slot)
-            arrays.append(frame if frame.shape == _ROW else frame.reshape(_ROW))
+        slots = [slot_of.get(pid) for pid in frames]
+        stacked = None
+        dropped: list[str] = []
+        if None not in slots:  # fast path: every frame known and well-formed, stacked in one C call
+            try:
+                stacked = np.concatenate(list(frames.values()), axis=0)
+            except (ValueError, TypeError):
+                stacked = None
+            if stacked is not None and (stacked.dtype != _INT16 or stacked.shape != (len(slots), FRAME_VALUES)):
+                stacked = None
+        if stacked is None:
+            slots, arrays = [], []
+            for pid, frame in frames.items():
+                slot = slot_of.get(pid)
+                if slot is None:
+                    continue
+                if (type(frame) is not np.ndarray or frame.size != FRAME_VALUES
+                        or (frame.dtype is not _INT16 and frame.dtype != _INT16)):
+                    dropped.append(pid)
+                    continue
+                slots.append(slot)
+                arrays.append(frame if frame.shape == _ROW else frame.reshape(_ROW))
+            stacked = np.concatenate(arrays, axis=0) if arrays else None
         n = len(self._ids)
         hang = self._f[HANGOVER, :n]
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = dict.fromkeys(self._ids, SILENT)
-        if arrays:
-            stacked = np.concatenate(arrays, axis=0)
+        if stacked is not None:
             sounding = np.flatnonzero(stacked.view(np.int64).any(axis=1))  # digital silence costs one pass
             src = np.array(slots, dtype=np.intp)[sounding]
-            if sounding.size < len(arrays):
+            if sounding.size < len(slots):
                 stacked = stacked[sounding]
             stereo = stacked.astype(np.float32).reshape(sounding.size, FRAME_SAMPLES, 2)
             mono = np.add(stereo[:, :, 0], stereo[:, :, 1])
