@@ -145,6 +145,8 @@ export class LiveSocket extends EventTarget {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    // Say goodbye first, so the others see "left" rather than "disconnected".
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.joined) this.ws.send(JSON.stringify({ type: "leave" }));
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000, "bye");
     this.ws = null;
   }

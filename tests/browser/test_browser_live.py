@@ -1,0 +1,202 @@
+"""The live room in real Chromium against the real server and media plane: two (and three)
+people join, see and hear each other's presence, move, chat, mute, and leave."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import PASSWORD, NewSession, Server, Session, screenshot
+from playwright.sync_api import Page, expect
+
+CONNECTED = 20_000  # ms: WebSocket + microphone + WebRTC (ICE/DTLS) on a busy 2-core machine
+
+
+def login_ui(s: Session, username: str) -> None:
+    page = s.page
+    page.goto("/#/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="My rooms")).to_be_visible()
+
+
+def enter_live(page: Page, room_name: str) -> None:
+    page.get_by_role("link", name=f"Enter {room_name}").click()
+    expect(page.locator("h1.room-title")).to_have_text(room_name)
+    expect(page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+
+
+def avatar(page: Page, username: str):  # noqa: ANN201 - a Locator
+    return page.locator(f"svg.map g.avatar[data-username='{username}']")
+
+
+def position(page: Page, username: str) -> tuple[float, float, float]:
+    a = avatar(page, username)
+    return (float(a.get_attribute("data-x") or "nan"), float(a.get_attribute("data-y") or "nan"),
+            float(a.get_attribute("data-heading") or "nan"))
+
+
+@pytest.mark.timeout(240)
+def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: NewSession) -> None:
+    server.register("alice")
+    server.register("bob")
+    server.register("carol")
+
+    # Alice logs in through the UI, creates a room and adds Bob through the UI.
+    alice = new_session(width=1280, height=800)
+    login_ui(alice, "alice")
+    a = alice.page
+    form = a.get_by_role("form", name="Create a room")
+    form.get_by_label("Name").fill("Garden")
+    form.get_by_label("Width (m)").fill("20")
+    form.get_by_label("Height (m)").fill("12")
+    form.get_by_role("button", name="Create room").click()
+    expect(a.locator("h1.room-title")).to_have_text("Garden")
+    a.get_by_label("Add member by username").fill("bob")
+    a.get_by_role("button", name="Add").click()
+    expect(a.locator("ul.members li")).to_have_count(2)
+    a.get_by_label("Add member by username").fill("carol")
+    a.get_by_role("button", name="Add").click()
+    expect(a.locator("ul.members li")).to_have_count(3)
+    a.get_by_role("link", name="← My rooms").click()
+    enter_live(a, "Garden")
+    expect(a.locator("svg.map g.avatar.me")).to_have_attribute("data-username", "alice")
+    expect(a.locator("ul.live-members li")).to_have_count(1)
+
+    # Bob, in his own browser context, joins too: each sees the other on the map and in the list.
+    bob = new_session(width=1280, height=800)
+    login_ui(bob, "bob")
+    b = bob.page
+    enter_live(b, "Garden")
+    for page, other in ((a, "bob"), (b, "alice")):
+        expect(avatar(page, other)).to_be_visible()
+        expect(page.locator(f"ul.live-members li[data-username='{other}']")).to_have_count(1)
+        expect(page.locator("svg.map g.avatar")).to_have_count(2)
+    expect(a.locator(".chat-log li.system").last).to_have_text("bob joined")
+    expect(b.locator("svg.map g.avatar.me")).to_have_attribute("data-username", "bob")
+
+    # Bob moves with the keyboard and turns; Alice sees him arrive at the same spot.
+    bx, by, bh = position(b, "bob")
+    b.locator("svg.map").focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowUp", "e", "e"):
+        b.keyboard.press(key)
+    expect(avatar(b, "bob")).to_have_attribute("data-x", f"{min(20, bx + 1.0):.2f}")
+    expect(avatar(a, "bob")).to_have_attribute("data-x", f"{min(20, bx + 1.0):.2f}")
+    expect(avatar(a, "bob")).to_have_attribute("data-y", f"{min(12, by + 0.5):.2f}")
+    expect(avatar(a, "bob")).to_have_attribute("data-heading", f"{(bh + 30) % 360:.1f}")
+    # ...and the drawn avatar glides there (its transform follows the data).
+    a.wait_for_function(
+        """([x, y]) => { const g = document.querySelector("g.avatar[data-username='bob']");
+           const m = /translate\\(([-\\d.]+) ([-\\d.]+)\\)/.exec(g.getAttribute('transform'));
+           return m && Math.abs(+m[1] - x) < 0.02 && Math.abs(+m[2] - (12 - y)) < 0.02; }""",
+        arg=[min(20, bx + 1.0), min(12, by + 0.5)])
+
+    # Alice clicks a spot on the floor: she walks there and Bob sees it.
+    box = a.locator("svg.map").bounding_box()
+    assert box is not None
+    # The floor is 20 x 12 m drawn into the svg box (aspect kept, centred): click at (15 m, 3 m).
+    scale = min(box["width"] / 20, box["height"] / 12)
+    left = box["x"] + (box["width"] - 20 * scale) / 2
+    top = box["y"] + (box["height"] - 12 * scale) / 2
+    a.mouse.click(left + 15 * scale, top + (12 - 3) * scale)
+    expect(avatar(b, "alice")).to_have_attribute("data-x", "15.00", timeout=5_000)
+    ay = float(avatar(b, "alice").get_attribute("data-y") or "nan")
+    assert abs(ay - 3.0) < 0.1, ay
+
+    # Chat both ways; HTML in a message stays text.
+    a.get_by_label("Chat message", exact=True).fill("hello bob")
+    a.get_by_label("Chat message", exact=True).press("Enter")
+    expect(b.locator(".chat-log li:not(.system) .text")).to_have_text(["hello bob"])
+    injection = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+    b.get_by_label("Chat message", exact=True).fill(injection)
+    b.get_by_role("button", name="Send").click()
+    expect(a.locator(".chat-log li:not(.system) .text")).to_have_text(["hello bob", injection])
+    expect(b.locator(".chat-log li:not(.system) .text")).to_have_text(["hello bob", injection])
+    expect(b.get_by_label("Chat message", exact=True)).to_have_value("")
+    for page in (a, b):
+        expect(page.locator(".chat-log img, .chat-log script")).to_have_count(0)
+        assert page.evaluate("window.__pwned") is None
+
+    # Bob mutes his microphone: Alice sees it on the map and in the list.
+    b.get_by_role("button", name="Mute mic").click()
+    expect(b.get_by_role("button", name="Unmute mic")).to_have_attribute("aria-pressed", "true")
+    expect(avatar(a, "bob")).to_have_attribute("data-muted", "true")
+    expect(a.locator("ul.live-members li[data-username='bob'] .mic-off")).to_have_text("mic off")
+    b.get_by_role("button", name="Unmute mic").click()
+    expect(avatar(a, "bob")).to_have_attribute("data-muted", "false")
+
+    # Per-person mute: Alice right-clicks Bob and mutes him for herself only.
+    avatar(a, "bob").locator("circle.body").click(button="right")
+    menu = a.get_by_role("dialog", name="Sound of bob")
+    expect(menu).to_be_visible()
+    menu.get_by_label("Mute for me").check()
+    expect(a.locator("ul.live-members li[data-username='bob'] .muted-for-me")).to_have_text("muted for you")
+    expect(avatar(a, "bob")).to_have_class("avatar muted-for-me")
+    menu.get_by_label("Mute for me").press("Escape")
+    expect(menu).to_be_hidden()
+    # Nobody else is affected: Bob sees no mute on himself.
+    expect(avatar(b, "bob")).to_have_attribute("data-muted", "false")
+    # The menu is reachable by keyboard from the member list too.
+    a.get_by_role("button", name="Sound of bob").press("Enter")
+    expect(menu.get_by_label("Mute for me")).to_be_checked()
+    menu.get_by_label("Mute for me").press("Space")
+    expect(a.locator("ul.live-members li[data-username='bob'] .muted-for-me")).to_have_count(0)
+    menu.get_by_role("button", name="Close").click()
+
+    # A third person joins (README screenshot of a live room with 3 participants).
+    carol = new_session(width=1280, height=800)
+    login_ui(carol, "carol")
+    enter_live(carol.page, "Garden")
+    expect(a.locator("svg.map g.avatar")).to_have_count(3)
+    expect(a.locator("ul.live-members li")).to_have_count(3)
+    expect(b.locator("svg.map g.avatar")).to_have_count(3)
+    a.get_by_label("Chat message", exact=True).fill("welcome, carol!")
+    a.get_by_label("Chat message", exact=True).press("Enter")
+    expect(carol.page.locator(".chat-log li:not(.system) .text").last).to_have_text("welcome, carol!")
+    a.locator("h1.room-title").click()  # focus off the map and the chat box
+    screenshot(a, "live-room.png")
+
+    # Bob leaves: the others are told and his avatar goes.
+    b.get_by_role("link", name="Leave the live room").click()
+    expect(b.locator("h1.room-title")).to_have_text("Garden")  # back on the room page
+    for page in (a, carol.page):
+        expect(avatar(page, "bob")).to_have_count(0)
+        expect(page.locator(".chat-log li.system").last).to_have_text("bob left")
+    expect(a.locator("ul.live-members li")).to_have_count(2)
+
+    # Log out from the live room: it disconnects and Carol sees Alice go.
+    a.get_by_role("button", name="Log out").click()
+    expect(a.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(avatar(carol.page, "alice")).to_have_count(0)
+
+
+@pytest.mark.timeout(180)
+def test_reconnects_after_the_connection_drops(server: Server, new_session: NewSession) -> None:
+    token = server.register("rita")
+    server.register("sam")
+    room = server.create_room(token, "Porch", members=("sam",))
+    rita = new_session()
+    login_ui(rita, "rita")
+    sam = new_session()
+    login_ui(sam, "sam")
+    rita.page.goto(f"/#/rooms/{room}/live")
+    sam.page.goto(f"/#/rooms/{room}/live")
+    for page in (rita.page, sam.page):
+        expect(page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+    expect(avatar(rita.page, "sam")).to_be_visible()
+
+    # The network drops Sam's socket: he shows reconnecting, then comes back by himself with media.
+    sam.page.evaluate("window.hubbubLive.socket.drop()")
+    expect(sam.page.locator(".conn")).to_have_attribute("data-state", "reconnecting")
+    expect(sam.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+    expect(sam.page.locator(".chat-log li.system").last).to_have_text("Reconnected.")
+    expect(avatar(rita.page, "sam")).to_be_visible()
+    expect(rita.page.locator(".chat-log li.system").last).to_have_text("sam joined")
+    # And still works: a chat message goes through.
+    sam.page.get_by_label("Chat message", exact=True).fill("back again")
+    sam.page.get_by_label("Chat message", exact=True).press("Enter")
+    expect(rita.page.locator(".chat-log li:not(.system) .text")).to_have_text(["back again"])
+
+    # Removed by the host: a final state with the reason, no reconnect loop.
+    server.api("DELETE", f"rooms/{room}/members/sam", token=token)
+    expect(sam.page.locator(".conn")).to_have_attribute("data-state", "failed")
+    expect(sam.page.locator(".conn")).to_contain_text("You were removed from this room.")
