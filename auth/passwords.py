@@ -56,13 +56,19 @@ class PasswordHasher:
         ok = await loop.run_in_executor(self._pool, bcrypt.checkpw, raw if fits else b"-", hashed.encode("ascii"))
         return bool(ok) and fits
 
-    async def verify_dummy(self, password: str) -> None:
-        """Burn one verification's worth of time, so an unknown user answers like a wrong password."""
+    async def warm_up(self) -> None:
+        """Make the dummy hash at start (off the loop), so even the first unknown-user login
+        costs exactly one check."""
         if self._dummy is None:
             loop = asyncio.get_running_loop()
             self._dummy = await loop.run_in_executor(
                 self._pool, lambda: bcrypt.hashpw(b"dummy-password", bcrypt.gensalt(self._cost))
             )
+
+    async def verify_dummy(self, password: str) -> None:
+        """Burn one verification's worth of time, so an unknown user answers like a wrong password."""
+        await self.warm_up()
+        assert self._dummy is not None
         await self.verify(password, self._dummy.decode("ascii"))
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ async def _auth_ctx(app: web.Application) -> AsyncIterator[None]:
         rate_per_username=config.login_rate_per_username,
         rate_window=config.login_rate_window,
     )
+    await app[AUTH].hasher.warm_up()
     yield
     app[AUTH].close()
 

@@ -11,9 +11,9 @@ import json
 import os
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 MIN_JWT_SECRET_BYTES = 32
 
@@ -62,7 +62,8 @@ class Config:
     max_body_bytes: int = 64 * 1024
     shutdown_timeout: float = 5.0
     bcrypt_threads: int = 2
-    secret_fields: tuple[str, ...] = field(default=("signup_secret", "jwt_secret"), repr=False, compare=False)
+
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret")
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -95,10 +96,8 @@ class Config:
         """The effective settings for printing at start: secrets and TURN credentials masked."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name == "secret_fields":
-                continue
             value = getattr(self, f.name)
-            if f.name in self.secret_fields:
+            if f.name in self.SECRET_FIELDS:
                 value = "(not set)" if value is None else "***"
             elif f.name == "ice_servers":
                 value = [

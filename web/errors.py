@@ -83,11 +83,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ConnectionResetError:
         raise
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, _route(request))
+        log.exception("unhandled error on %s %s", request.method, route_name(request))
         return error_response(500, "internal_error", "internal server error")
 
 
-def _route(request: web.Request) -> str:
+def route_name(request: web.Request) -> str:
+    """The matched route pattern (e.g. /api/rooms/{room_id}), or "unmatched"; never the raw path."""
     route = request.match_info.route
     resource = route.resource
     return resource.canonical if resource is not None else "unmatched"

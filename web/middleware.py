@@ -8,7 +8,7 @@ import time
 from aiohttp import hdrs, web
 
 from auth.errors import Unauthenticated
-from web.errors import Handler, _route
+from web.errors import Handler, route_name
 from web.keys import AUTH, CONFIG, METRICS, PRINCIPAL
 
 access_log = logging.getLogger("hubbub.access")
@@ -37,7 +37,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise
     finally:
         duration = time.perf_counter() - start
-        route = _route(request)
+        route = route_name(request)
         request.app[METRICS].observe_request(request.method, route, status, duration)
         access_log.info(
             "%s %s %d %.1fms",

@@ -28,10 +28,7 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     try:
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
-        port = config.port
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            port = server.sockets[0].getsockname()[1]
+        port = int(runner.addresses[0][1]) if runner.addresses else config.port
         host = f"[{config.host}]" if ":" in config.host else config.host
         print(f"hubbub listening on http://{host}:{port}{config.path_prefix}/", flush=True)
         log.info("listening", extra={"host": config.host, "port": port})

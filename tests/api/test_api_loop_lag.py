@@ -8,6 +8,8 @@ from typing import Any
 
 from conftest import PASSWORD, Api
 
+from web.keys import AUTH, STORE
+
 
 async def _lags(stop: asyncio.Event, interval: float = 0.002) -> list[float]:
     """How late each 2 ms sleep woke up, worst first."""
@@ -24,8 +26,10 @@ async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> N
     client = await make_client(bcrypt_cost=10)
     api = Api(client)
     users = [f"user{i:02d}" for i in range(20)]
-    await asyncio.gather(*(api.user(u) for u in users[:10]))
-    await asyncio.gather(*(api.user(u) for u in users[10:]))
+    store, auth = client.app[STORE], client.app[AUTH]  # type: ignore[index]
+    password_hash = await auth.hasher.hash(PASSWORD)  # one real cost-10 hash shared by all 20 users
+    for username in users:
+        await store.users.create(username, password_hash)
 
     async def login(username: str) -> None:
         resp = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
