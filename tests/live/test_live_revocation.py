@@ -96,3 +96,15 @@ async def test_shutdown_closes_every_socket_with_going_away(live: Live) -> None:
     assert await a.wait_closed() == CloseCode.GOING_AWAY
     assert await anon.wait_closed() == CloseCode.GOING_AWAY
     assert plane.closed
+
+
+async def test_deleting_the_room_closes_every_live_session_in_it(live: Live) -> None:
+    alice, bob = await live.api.user("alice"), await live.api.user("bob")
+    room = await live.api.room(alice, bob)
+    a, _ = await live.join(alice, room)
+    b, _ = await live.join(bob, room)
+    resp = await live.client.delete(f"/api/rooms/{room}", headers=alice.auth)
+    assert resp.status == 204
+    assert await a.wait_closed() == CloseCode.REMOVED
+    assert await b.wait_closed() == CloseCode.REMOVED
+    assert live.hub.room_members(room) == []

@@ -12,7 +12,7 @@ import logging
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from web.live import messages
 from web.live.backend import BadChat, LiveBackend, NotAMember, RoomInfo
@@ -20,16 +20,9 @@ from web.live.codes import CloseCode, ErrorCode, LeaveReason
 from web.live.connection import Connection
 from web.live.media import MediaPlaneLike
 from web.live.protocol import Chat, ClientMessage, Ice, Join, Leave, Mix, Move, Mute, Offer, RequestId
-from web.live.room import Activity, OutOfBounds, RoomFull, RoomState
+from web.live.room import ActivityLike, OutOfBounds, RoomFull, RoomState
 
 log = logging.getLogger(__name__)
-
-
-class ActivityLike(Protocol):
-    """What the media plane reports per source each tick (mixer.Activity)."""
-
-    level_dbov: float
-    speaking: bool
 
 
 @dataclass
@@ -180,7 +173,7 @@ class Hub:
         room = self._rooms.get(room_id)
         if room is None:
             return
-        room.state.set_activity({uid: Activity(a.level_dbov, a.speaking) for uid, a in levels.items()})
+        room.state.set_activity(levels)
         if room.speaking_timer is None:
             when = room.state.speaking_due(self._loop.time())
             room.speaking_timer = self._loop.call_at(when, self._flush_speaking, room)

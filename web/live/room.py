@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 SILENCE_DBOV = -127.0
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
@@ -53,6 +53,16 @@ class Presence:
         return {"id": self.user_id, "x": _mm(self.x), "y": _mm(self.y), "heading": _deg(self.heading)}
 
 
+class ActivityLike(Protocol):
+    """What the media plane reports per source each tick (mixer.Activity has these fields)."""
+
+    @property
+    def level_dbov(self) -> float: ...
+
+    @property
+    def speaking(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Activity:
     """Latest speaking state of one source as the media plane reported it."""
@@ -86,7 +96,7 @@ class RoomState:
         self._dirty: dict[str, None] = {}
         self._positions_at = -math.inf
         self._spawned = 0
-        self._activity: dict[str, Activity] = {}
+        self._activity: Mapping[str, ActivityLike] = {}
         self._sent_activity: dict[str, Activity] = {}
         self._speaking_at = -math.inf
 
@@ -115,7 +125,6 @@ class RoomState:
     def remove(self, user_id: str) -> Presence | None:
         """Forget a member and anything pending about them; None if not present."""
         self._dirty.pop(user_id, None)
-        self._activity.pop(user_id, None)
         self._sent_activity.pop(user_id, None)
         return self.members.pop(user_id, None)
 
@@ -159,9 +168,9 @@ class RoomState:
 
     # speaking -----------------------------------------------------------------------------
 
-    def set_activity(self, activity: Mapping[str, Activity]) -> None:
-        """Latest levels from the media plane (called every 20 ms tick; cheap)."""
-        self._activity = {uid: a for uid, a in activity.items() if uid in self.members}
+    def set_activity(self, activity: Mapping[str, ActivityLike]) -> None:
+        """Latest levels from the media plane (every 20 ms tick: only keeps the reference)."""
+        self._activity = activity
 
     def speaking_due(self, now: float) -> float:
         """Earliest time the next speaking batch may be sent."""
@@ -175,7 +184,7 @@ class RoomState:
         quiet = Activity(SILENCE_DBOV, False)
         out = []
         for uid in self.members:
-            cur = self._activity.get(uid, quiet)
+            cur: ActivityLike = self._activity.get(uid, quiet)
             level = cur.level_dbov if math.isfinite(cur.level_dbov) else SILENCE_DBOV
             last = self._sent_activity.get(uid, quiet)
             if cur.speaking != last.speaking or (cur.speaking and abs(level - last.level_dbov) >= self.speaking_step_db):
