@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from .acoustics import Acoustics
 from .mixer import Mixer
+from .reference import ReferenceMixer
 from .room import FRAME_VALUES, Room
 
 TICK_US = 20_000.0
@@ -76,7 +77,7 @@ class Scene:
             mixer.set_pose(pid, x, y, heading)
 
 
-def _time(mixer: Room, scene: Scene, ticks: int, budget_s: float | None, warmup: int = 3) -> Timing:
+def _time(mixer: Mixer | ReferenceMixer, scene: Scene, ticks: int, budget_s: float | None, warmup: int = 3) -> Timing:
     scene.populate(mixer)
     times: list[float] = []
     pairs = 0
@@ -97,8 +98,6 @@ def _time(mixer: Room, scene: Scene, ticks: int, budget_s: float | None, warmup:
 
 def run_case(n: int, talking: float, args: argparse.Namespace) -> dict[str, Any]:
     """Time the mixer and the reference on the same scene (same seed, so the same moves and voices)."""
-    from .reference import ReferenceMixer
-
     acoustics = Acoustics(audible_radius=args.radius)
     engine = _time(Mixer(acoustics), Scene(n, talking, args.area_per_person, args.seed), args.ticks, None)
     case: dict[str, Any] = {

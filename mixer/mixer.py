@@ -132,12 +132,12 @@ class Mixer(Room):
         left, right = pan_gains(sin0)
         np.multiply(left, amp0, out=before[:, 0])
         np.multiply(right, amp0, out=before[:, 1])
-        gains = gains.reshape(2 * n, src.size)
-        before = before.reshape(2 * n, src.size)
-        mixed = gains @ mono
-        before -= gains
-        if before.any():
-            self._ramp(mixed, mono, before)
+        now_2d = gains.reshape(2 * n, src.size)
+        delta = before.reshape(2 * n, src.size)
+        mixed = now_2d @ mono
+        delta -= now_2d
+        if delta.any():
+            self._ramp(mixed, mono, delta)
         return np.arange(n), mixed, pairs
 
     def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray,
