@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from web.errors import ApiError
@@ -15,7 +17,7 @@ def _client(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _token_json(user_json: dict[str, object], token: str, expires_in: int) -> dict[str, object]:
+def _token_json(user_json: Mapping[str, object], token: str, expires_in: int) -> dict[str, object]:
     return {"access_token": token, "token_type": "bearer", "expires_in": expires_in, "user": user_json}
 
 
