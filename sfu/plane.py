@@ -255,9 +255,7 @@ class MediaPlane:
                 workers = min(self.config.mix_workers, os.cpu_count() or 1)
                 self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hubbub-mix")
             mixer = self._mixer_factory(self._acoustics.get(room_id), self.config.max_sources)
-            room = Room(
-                room_id, self.config, mixer, self._executor, on_activity=self._on_activity, on_ended=self._session_ended
-            )
+            room = Room(room_id, self.config, mixer, self._executor, on_activity=self._on_activity)
             self._rooms[room_id] = room
         elif acoustics is not None:
             room.queue(lambda m: m.set_acoustics(acoustics))

@@ -26,7 +26,7 @@ import numpy as np
 
 from .mediaconfig import MediaConfig
 from .rollingstats import RollingStats
-from .session import EndedCallback, Session
+from .session import Session
 from .sessionclosed import SessionClosed
 from .tickschedule import TickSchedule
 
@@ -76,7 +76,6 @@ class Room:
         executor: Executor,
         *,
         on_activity: ActivitySink | None,
-        on_ended: EndedCallback,
     ) -> None:
         self.room_id = room_id
         self.config = config
@@ -84,7 +83,6 @@ class Room:
         self.sessions: dict[str, Session] = {}
         self._executor = executor
         self._on_activity = on_activity
-        self._on_ended = on_ended
         self._ops: list[MixerOp] = []
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0  # ticks started (a control op queued now is applied by tick ticks+1)
@@ -245,8 +243,7 @@ class Room:
             self._prev[pid] = (frames_in, frames_out)
             self._rates[pid] = ((frames_in - prev_in) / elapsed, (frames_out - prev_out) / elapsed)
             if session.is_silent(now, self.config.silent_peer_timeout):
-                session.client_sends_audio = False  # report once
-                self._on_ended(session, SessionClosed.SILENT_PEER)
+                session.report(SessionClosed.SILENT_PEER)
 
     def stats(self, now: float) -> dict[str, Any]:
         """JSON-able figures for /metrics and /health."""

@@ -66,7 +66,7 @@ class Session:
         self._ended_reported = False
         # a peer that never connects (no candidates, blocked UDP) is given up like an ICE failure
         self._connect_timer: asyncio.TimerHandle | None = self._loop.call_later(
-            config.connect_timeout, self._report, SessionClosed.ICE_FAILED
+            config.connect_timeout, self.report, SessionClosed.ICE_FAILED
         )
         self.pc.on("connectionstatechange", self._on_connection_state)
         self.pc.on("track", self._on_track)
@@ -111,7 +111,7 @@ class Session:
                 self.frames_in += 1
                 self._accept(frame)
         except MediaStreamError:
-            self._report(SessionClosed.LEFT)  # the peer sent RTCP BYE or the transport closed
+            self.report(SessionClosed.LEFT)  # the peer sent RTCP BYE or the transport closed
         except asyncio.CancelledError:
             pass
 
@@ -139,16 +139,17 @@ class Session:
             if self._on_connected is not None:
                 self._on_connected(self)
         if state == "failed":
-            self._report(SessionClosed.ICE_FAILED)
+            self.report(SessionClosed.ICE_FAILED)
         elif state == "closed":
-            self._report(SessionClosed.LEFT)
+            self.report(SessionClosed.LEFT)
 
     def _cancel_connect_timer(self) -> None:
         if self._connect_timer is not None:
             self._connect_timer.cancel()
             self._connect_timer = None
 
-    def _report(self, reason: SessionClosed) -> None:
+    def report(self, reason: SessionClosed) -> None:
+        """Tell the owner this session ended on its own (at most once, never while closing)."""
         if not self._closing and not self._ended_reported:
             self._ended_reported = True
             self._on_ended(self, reason)
