@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -239,3 +240,14 @@ async def test_delete_account_hands_rooms_over(client: AppClient, api: Api) -> N
     resp = await client.get("/health")
     assert (await resp.json())["rooms"] == 1
     assert solo["id"] != room["id"]
+
+
+async def test_concurrent_registrations_of_one_name_create_one_account(client: AppClient) -> None:
+    async def register(name: str) -> int:
+        resp = await client.post(
+            "/api/auth/register", json={"username": name, "password": PASSWORD, "signup_secret": "test-signup-secret"}
+        )
+        return resp.status
+
+    statuses = await asyncio.gather(*(register(n) for n in ("zed", "ZED", "Zed", "zeD", "zed")))
+    assert sorted(statuses) == [201, 409, 409, 409, 409]

@@ -229,3 +229,31 @@ async def test_bad_configuration_exits_with_a_message(tmp_path: Path) -> None:
         out, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 2, (args, out, err)
         assert needle in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
+    # Cost 13: a registration takes hundreds of ms, long enough to send SIGTERM mid-request.
+    server = await Server(tmp_path / "data", env={"HUBBUB_SIGNUP_SECRET": "operator-secret",
+                                                  "HUBBUB_BCRYPT_COST": "13"}).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            request = asyncio.create_task(session.post(
+                f"{server.url}/api/auth/register",
+                json={"username": "alice", "password": PASSWORD, "signup_secret": "operator-secret"},
+            ))
+            await asyncio.sleep(0.1)
+            assert not request.done()
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            resp = await request
+            assert resp.status == 201  # answered, not cut off
+            # Meanwhile the listener is closed: new connections are refused.
+            await asyncio.wait_for(server.proc.wait(), 30)
+            assert server.proc.returncode == 0
+        with sqlite3.connect(tmp_path / "data" / "hubbub.sqlite3") as db:
+            assert db.execute("SELECT username FROM users").fetchall() == [("alice",)]
+        db.close()
+    finally:
+        if server.proc and server.proc.returncode is None:
+            server.proc.kill()
+            await server.proc.wait()
