@@ -108,3 +108,34 @@ async def test_deleting_the_room_closes_every_live_session_in_it(live: Live) -> 
     assert await a.wait_closed() == CloseCode.REMOVED
     assert await b.wait_closed() == CloseCode.REMOVED
     assert live.hub.room_members(room) == []
+
+
+async def test_a_removal_while_the_join_is_being_checked_refuses_the_join(live: Live) -> None:
+    import asyncio
+    from typing import Any
+
+    alice, bob = await live.api.user("alice"), await live.api.user("bob")
+    room = await live.api.room(alice, bob)
+    real = live.hub.backend
+    looked_up, go_on = asyncio.Event(), asyncio.Event()
+
+    class SlowLookup:  # the real backend, with the membership lookup held open
+        async def room_for_member(self, room_id: str, user_id: str) -> Any:
+            info = await real.room_for_member(room_id, user_id)
+            looked_up.set()
+            await go_on.wait()
+            return info
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    live.hub.backend = SlowLookup()  # type: ignore[assignment]
+    b = await live.connect(bob)
+    await b.send(type="join", room=room, id="j")
+    await looked_up.wait()
+    resp = await live.client.delete(f"/api/rooms/{room}/members/bob", headers=alice.auth)
+    assert resp.status == 200
+    go_on.set()
+    err = await b.expect("error")
+    assert (err["code"], err["id"]) == ("room_not_found", "j")
+    assert live.hub.room_members(room) == []

@@ -37,6 +37,7 @@ class CloseCode(enum.IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001
     MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
     AUTH_TIMEOUT = 4001
     AUTH_FAILED = 4003
     REPLACED = 4004
@@ -50,6 +51,7 @@ CLOSE_REASONS: dict[CloseCode, str] = {
     CloseCode.NORMAL: "bye",
     CloseCode.GOING_AWAY: "server shutting down",
     CloseCode.MESSAGE_TOO_BIG: "message too big",
+    CloseCode.INTERNAL_ERROR: "internal error",
     CloseCode.AUTH_TIMEOUT: "auth timeout",
     CloseCode.AUTH_FAILED: "auth failed",
     CloseCode.REPLACED: "replaced",

@@ -45,6 +45,7 @@ class Connection:
         self.username: str = ""
         self.credential: str | None = None  # kept to re-check it when credentials are revoked
         self.room_id: str | None = None
+        self.joining: str | None = None  # room being looked up; a removal meanwhile cancels the join
 
     @property
     def closing(self) -> bool:

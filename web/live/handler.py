@@ -41,7 +41,7 @@ async def live_handler(request: web.Request) -> web.StreamResponse:
         await _serve(request, conn)
     except Exception:
         log.exception("live connection failed")
-        conn.close(CloseCode.GOING_AWAY, "internal error")
+        conn.close(CloseCode.INTERNAL_ERROR)
     finally:
         hub.detach(conn)
         await conn.wait_closed()

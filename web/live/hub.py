@@ -152,6 +152,8 @@ class Hub:
     async def member_removed(self, room_id: str, user_id: str) -> None:
         """A member was removed from (or left via REST) a room: end their live session there."""
         conn = self._sessions.get(user_id)
+        if conn is not None and conn.joining == room_id:
+            conn.joining = None
         if conn is not None and conn.room_id == room_id:
             self.kick(conn, CloseCode.REMOVED, LeaveReason.REMOVED)
 
@@ -273,13 +275,18 @@ class Hub:
 
     async def _join(self, conn: Connection, msg: Join) -> None:
         assert conn.user_id is not None
+        conn.joining = msg.room
         try:
             info = await self.backend.room_for_member(msg.room, conn.user_id)
         except NotAMember:
-            conn.send(messages.error(ErrorCode.ROOM_NOT_FOUND, "no such room", msg.id))
-            return
+            info = None
         if conn.closing:
             return
+        if info is None or conn.joining != msg.room:  # not a member, or removed while we looked
+            conn.joining = None
+            conn.send(messages.error(ErrorCode.ROOM_NOT_FOUND, "no such room", msg.id))
+            return
+        conn.joining = None
         if conn.room_id is not None:
             self._leave_room(conn, LeaveReason.LEFT)
         room = self._rooms.get(info.id)
