@@ -1,0 +1,117 @@
+"""Real stereo in a real browser: a bot plays a tone to the left of the browser user, and the
+page's own measurement of the stream it receives (Web Audio: an explicit 2-channel node, a
+ChannelSplitter and one analyser per channel, shown as the L/R meter) is clearly louder on the
+left; it flips when the bot walks to the right; per-person mute silences it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from browser_support import NewSession, Server, signed_in
+from playwright.sync_api import Page, expect
+
+from bots import ToneSource
+from bots.client import Bot, BotOptions
+
+T = TypeVar("T")
+MARGIN_DB = 10.0  # the louder side must win by at least this much (equal-power pan at 90° is ~infinite)
+
+
+class LoopThread:
+    """An asyncio loop on its own thread, for the bot (Playwright's sync API owns the main thread)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(drain())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def bot_loop() -> Iterator[LoopThread]:
+    lt = LoopThread()
+    yield lt
+    lt.close()
+
+
+def levels(page: Page) -> tuple[float, float]:
+    meter = page.locator(".meter")
+    left, right = meter.get_attribute("data-left-db"), meter.get_attribute("data-right-db")
+    return float(left or "-inf"), float(right or "-inf")
+
+
+def wait_for_levels(page: Page, ok: Any, what: str, timeout: float = 20.0, hold: int = 5) -> tuple[float, float]:
+    """Poll the page's meter (10 readings/s) until `ok(l, r)` holds for `hold` readings in a row."""
+    deadline = time.monotonic() + timeout
+    streak, seen = 0, []
+    while time.monotonic() < deadline:
+        lr = levels(page)
+        seen.append(lr)
+        streak = streak + 1 if ok(*lr) else 0
+        if streak >= hold:
+            return lr
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: last meter readings (L dB, R dB) {seen[-10:]}")
+
+
+@pytest.mark.timeout(180)
+def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
+    server: Server, new_session: NewSession, bot_loop: LoopThread,
+) -> None:
+    listener = signed_in(server, new_session, "lena")
+    token = server.api("POST", "auth/login", {"username": "lena", "password": "correct horse battery"})["access_token"]
+    bot_token = server.register("tonebot")
+    room = server.create_room(token, "Studio", width=20, height=20, members=("tonebot",))
+
+    page = listener.page
+    page.goto(f"/#/rooms/{room}/live")
+    expect(page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=20_000)
+    # Stand in the middle facing north (+y). Our own (fake) microphone is never in our own mix.
+    page.locator("svg.map").focus()
+    page.evaluate("window.hubbubLive.map.moveMe(10, 10, 0)")
+    expect(page.locator("svg.map g.avatar.me")).to_have_attribute("data-x", "10.00")
+    # Before anyone else is here the mix is silence.
+    wait_for_levels(page, lambda l, r: l < -60 and r < -60, "silence while alone")
+
+    bot = Bot(BotOptions(server=server.base, room=room, credential=bot_token, source=ToneSource(440, -12.0),
+                         at=(6.0, 10.0), heading=0.0))
+    bot_loop.run(bot.start(), timeout=40)
+    try:
+        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-x", "6.00")
+        # 4 m to our left.
+        left_lr = wait_for_levels(page, lambda l, r: l > -45 and l > r + MARGIN_DB, "tone louder on the left")
+
+        bot_loop.run(bot.move(14.0, 10.0, 0.0))
+        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-x", "14.00")
+        right_lr = wait_for_levels(page, lambda l, r: r > -45 and r > l + MARGIN_DB, "tone louder on the right")
+        # Same distance: about the same loudness on the loud side either way.
+        assert abs(left_lr[0] - right_lr[1]) < 6, (left_lr, right_lr)
+
+        # Per-person mute (this listener only) silences the bot in our mix...
+        page.locator("svg.map g.avatar[data-username='tonebot'] circle.body").click(button="right")
+        page.get_by_role("dialog", name="Sound of tonebot").get_by_label("Mute for me").check()
+        wait_for_levels(page, lambda l, r: l < right_lr[1] - 30 and r < right_lr[1] - 30, "muted for me")
+        # ...and unmuting brings it back.
+        page.get_by_role("dialog", name="Sound of tonebot").get_by_label("Mute for me").uncheck()
+        wait_for_levels(page, lambda l, r: r > -45 and r > l + MARGIN_DB, "unmuted again")
+    finally:
+        bot_loop.run(bot.close(), timeout=20)
