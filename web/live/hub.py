@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web.live import messages
-from web.live.backend import BadChat, LiveBackend, NotAMember, RoomInfo
+from web.live.backend import BadChat, LiveBackend, NotAMember, Rejected, RoomInfo
 from web.live.codes import CloseCode, ErrorCode, LeaveReason
 from web.live.connection import Connection
 from web.live.media import MediaPlaneLike
@@ -164,7 +164,7 @@ class Hub:
             return
         try:
             await self.backend.authenticate(conn.credential)
-        except Exception:  # Rejected, or the account is gone: either way the session ends
+        except Rejected:  # the credential no longer works (or the account is gone): the session ends
             if self._sessions.get(user_id) is conn:
                 self.kick(conn, CloseCode.REVOKED, LeaveReason.DISCONNECTED)
 
