@@ -23,6 +23,11 @@ ALL_PAIRS_MAX = 40_000  # below this many (listener, source) combinations, test 
 DENSE_DENSITY = 0.12  # BLAS GEMM beats a CSR product above this fill (about 90 vs 11 GFLOP/s here)
 SKIP_BUDGET_LSB = 0.5  # skipped quiet sources together may move any output sample by at most this much
 
+try:  # scipy's CSR x dense kernel, called directly so the product lands in a reused buffer
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover
+    _csr_matvecs = None
+
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
 
@@ -35,13 +40,24 @@ def _fade(ramp: int) -> np.ndarray:
     return fade
 
 
-def _product(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
-             shape: tuple[int, int], signal: np.ndarray) -> np.ndarray:
-    """(2·listeners x sources) sparse gains times the (sources x samples) signal."""
-    matrix = sp.csr_array((np.concatenate((values_l, values_r)).astype(np.float32),
-                           (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))),
-                          shape=shape)
-    return np.asarray(matrix @ signal)
+def _sparse(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
+            shape: tuple[int, int]) -> sp.csr_array:
+    """The (2·listeners x sources) gain matrix of explicit pairs, rows (listener, channel)."""
+    return sp.csr_array((np.concatenate((values_l, values_r)).astype(np.float32),
+                         (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))), shape=shape)
+
+
+def _product_into(matrix: sp.csr_array | np.ndarray, signal: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = matrix @ signal without allocating the (large) result."""
+    if isinstance(matrix, np.ndarray):
+        return np.matmul(matrix, signal, out=out)
+    if _csr_matvecs is None:  # pragma: no cover - only if scipy drops its kernel
+        out[...] = matrix @ signal
+        return out
+    out[...] = 0.0
+    _csr_matvecs(matrix.shape[0], matrix.shape[1], signal.shape[1], matrix.indptr, matrix.indices,
+                 matrix.data, np.ascontiguousarray(signal).ravel(), out.ravel())
+    return out
 
 
 class Mixer(Room):
@@ -94,7 +110,7 @@ class Mixer(Room):
         """Add (last tick's gains - this tick's) x a fade from 1 to 0 over the ramp: gains glide, no click."""
         ramp = self._acoustics.ramp_samples
         head = mono if ramp == FRAME_SAMPLES else np.ascontiguousarray(mono[:, :ramp])
-        moved = np.asarray(delta @ head)
+        moved = _product_into(delta, head, self._scratch.get("ramp", (delta.shape[0], ramp), np.float32))
         moved *= _fade(ramp)
         mixed[:, :ramp] += moved
 
@@ -134,7 +150,7 @@ class Mixer(Room):
         np.multiply(right, amp0, out=before[:, 1])
         now_2d = gains.reshape(2 * n, src.size)
         delta = before.reshape(2 * n, src.size)
-        mixed = now_2d @ mono
+        mixed = _product_into(now_2d, mono, self._scratch.get("mixed", (2 * n, FRAME_SAMPLES), np.float32))
         delta -= now_2d
         if delta.any():
             self._ramp(mixed, mono, delta)
@@ -169,17 +185,15 @@ class Mixer(Room):
         left1, right1 = pan_gains(sin1)
         left1 *= amp1
         right1 *= amp1
-        mixed = _product(rows, cols, left1, right1, shape, mono)
+        mixed = _product_into(_sparse(rows, cols, left1, right1, shape), mono,
+                              self._scratch.get("mixed", (shape[0], FRAME_SAMPLES), np.float32))
         left0, right0 = pan_gains(sin0)
         left0 = left0 * amp0 - left1
         right0 = right0 * amp0 - right1
         moved = np.flatnonzero((left0 != 0.0) | (right0 != 0.0))
         if moved.size:
             rows, cols = rows[moved], cols[moved]
-            delta = sp.csr_array((np.concatenate((left0[moved], right0[moved])).astype(np.float32),
-                                  (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))),
-                                 shape=shape)
-            self._ramp(mixed, mono, delta)
+            self._ramp(mixed, mono, _sparse(rows, cols, left0[moved], right0[moved], shape))
         return listeners, mixed, int(lis.size)
 
     def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
