@@ -54,6 +54,7 @@ class BotOptions:
     server: str
     room: str
     credential: str  # API key or access token
+    name: str | None = None  # device label: several bots of one account each get their own session
     source: FrameSource | None = None
     at: tuple[float, float] | None = None
     heading: float = 0.0
@@ -97,6 +98,7 @@ class Bot:
         self._closed = False
         self.peer: BotPeer | None = None
         self.user_id = ""
+        self.username = ""
         self.room: dict[str, Any] = {}
         self.members: dict[str, Member] = {}
         self.chat: list[dict[str, Any]] = []
@@ -115,10 +117,14 @@ class Bot:
             self._session = aiohttp.ClientSession()
         self._ws = await self._session.ws_connect(ws_url(self.options.server), heartbeat=20.0, max_msg_size=1 << 20)
         self._reader = asyncio.get_running_loop().create_task(self._read(), name="bot-ws-reader")
-        auth = await self.request({"type": "auth", "token": self.options.credential}, "authenticated")
-        self.user_id = str(auth["user"]["id"])
+        hello: dict[str, Any] = {"type": "auth", "token": self.options.credential}
+        if self.options.name is not None:
+            hello["device"] = self.options.name
+        auth = await self.request(hello, "authenticated")
+        self.username = str(auth["user"]["username"])
         joined = await self.request({"type": "join", "room": self.options.room}, "joined")
         self.room = joined["room"]
+        self.user_id = str(joined["you"])  # this session's participant id
         self.members = {m["id"]: _member(m) for m in joined["members"]}
         me = self.members[self.user_id]
         self.position = (me.x, me.y, me.heading)
