@@ -19,19 +19,27 @@ def release_factor(release_ms: float, samples: int) -> float:
     return math.exp(-(samples / BLOCKS / 48.0) / release_ms)
 
 
-def limit(y: np.ndarray, gain_start: np.ndarray, ceiling: float, release: float) -> np.ndarray:
+def limit(y: np.ndarray, gain_start: np.ndarray, ceiling: float, release: float,
+          bound: np.ndarray | None = None) -> np.ndarray:
     """Scale `y` (listeners, 2, samples) in place so |y| <= ceiling; return each listener's gain at the end.
 
     The gain is piecewise linear over BLOCKS segments. Each breakpoint is at most the allowed gain of
     both segments it touches, so a segment's whole ramp stays under its own peak's limit: the attack
     starts one segment before a loud onset (look-ahead inside the tick, no added latency). Only an
     onset in the very first segment, louder than the previous tick's end allowed, gets a gain step.
+    `bound`, an upper bound of each listener's peak (sum of |gain| x source peak), lets listeners who
+    provably cannot reach the ceiling skip even the peak scan.
     """
     rows, _, samples = y.shape
-    flat = y.reshape(rows, 2 * samples)
-    peak = np.maximum(flat.max(axis=1), -flat.min(axis=1))
     gain_end = np.ones(rows, dtype=np.float32)
-    idx = np.flatnonzero((peak * gain_start > ceiling) | (gain_start < 1.0))
+    maybe = np.arange(rows) if bound is None else np.flatnonzero((bound * gain_start > ceiling) | (gain_start < 1.0))
+    if maybe.size == 0:
+        return gain_end
+    flat = y.reshape(rows, 2 * samples)
+    if maybe.size < rows:
+        flat = flat[maybe]
+    peak = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+    idx = maybe[(peak * gain_start[maybe] > ceiling) | (gain_start[maybe] < 1.0)]
     if idx.size == 0:
         return gain_end
     n = samples // BLOCKS

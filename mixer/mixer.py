@@ -28,6 +28,7 @@ try:  # scipy's CSR x dense kernel, called directly so the product lands in a re
 except ImportError:  # pragma: no cover
     _csr_matvecs = None
 
+_NOBODY = (np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0, np.empty(0))
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
 
@@ -73,15 +74,15 @@ class Mixer(Room):
         n = len(self._ids)
         outputs = dict.fromkeys(self._ids, _SILENCE)
         result = MixResult(outputs, intake.activity, intake.dropped)
-        src, mono, weight = self._audible_sources(intake)
+        src, mono, weight, peak = self._audible_sources(intake)
         release = release_factor(self._acoustics.limiter_release_ms, FRAME_SAMPLES)
         limiter = self._f[LIMITER, :n]
         mixed = listeners = None
         if src.size and n > 1:
             if n * src.size <= ALL_PAIRS_MAX:
-                listeners, mixed, result.pairs = self._mix_all_pairs(src, mono, weight)
+                listeners, mixed, result.pairs, bound = self._mix_all_pairs(src, mono, weight, peak)
             else:
-                listeners, mixed, result.pairs = self._mix_near_pairs(src, mono, weight)
+                listeners, mixed, result.pairs, bound = self._mix_near_pairs(src, mono, weight, peak)
         if listeners is None or listeners.size == 0 or n * src.size > ALL_PAIRS_MAX:
             self._last_dense = None
         if mixed is None or listeners is None:
@@ -96,7 +97,7 @@ class Mixer(Room):
             limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
         # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
         limiter[listeners] = limit(stereo, limiter[listeners].astype(np.float32),
-                                   ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release)
+                                   ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release, bound)
         np.rint(mixed, out=mixed)
         out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
         out[:, :, 0] = stereo[:, 0]
@@ -114,8 +115,8 @@ class Mixer(Room):
         moved *= _fade(ramp)
         mixed[:, :ramp] += moved
 
-    def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray,
-                       weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
+                       peak: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         """Small rooms: every (listener, source) combination as a dense gain matrix (one BLAS product)."""
         n = len(self._ids)
         lis = np.arange(n)[:, None]
@@ -135,10 +136,10 @@ class Mixer(Room):
         audible = (amp1 > 0.0) | (amp0 > 0.0)
         pairs = int(np.count_nonzero(audible))
         if pairs == 0:
-            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0
+            return _NOBODY
         if pairs < DENSE_DENSITY * amp1.size:
             rows, cols = np.nonzero(audible)
-            return self._mix_pairs(src, mono, rows, cols, amp0[rows, cols], sin0[rows, cols],
+            return self._mix_pairs(src, mono, peak, rows, cols, amp0[rows, cols], sin0[rows, cols],
                                    amp1[rows, cols], sin1[rows, cols])
         gains = np.empty((n, 2, src.size), dtype=np.float32)
         left, right = pan_gains(sin1)
@@ -154,10 +155,11 @@ class Mixer(Room):
         delta -= now_2d
         if delta.any():
             self._ramp(mixed, mono, delta)
-        return np.arange(n), mixed, pairs
+        bound = np.maximum(amp0, amp1).astype(np.float32) @ peak.astype(np.float32)
+        return np.arange(n), mixed, pairs, bound
 
-    def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray,
-                        weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
+                        peak: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         """Large rooms: candidate pairs from a k-d tree over positions, mixed as a sparse product."""
         n = len(self._ids)
         f = self._f
@@ -173,14 +175,17 @@ class Mixer(Room):
         if self._max_sources is not None:
             amp0, amp1 = self._cap(lis, slots, amp0, amp1, amp1 * weight[cols])
         keep = np.flatnonzero((amp1 > 0.0) | (amp0 > 0.0))
-        return self._mix_pairs(src, mono, lis[keep], cols[keep], amp0[keep], sin0[keep], amp1[keep], sin1[keep])
+        return self._mix_pairs(src, mono, peak, lis[keep], cols[keep], amp0[keep], sin0[keep], amp1[keep],
+                               sin1[keep])
 
-    def _mix_pairs(self, src: np.ndarray, mono: np.ndarray, lis: np.ndarray, cols: np.ndarray, amp0: np.ndarray,
-                   sin0: np.ndarray, amp1: np.ndarray, sin1: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def _mix_pairs(self, src: np.ndarray, mono: np.ndarray, peak: np.ndarray, lis: np.ndarray, cols: np.ndarray,
+                   amp0: np.ndarray, sin0: np.ndarray, amp1: np.ndarray,
+                   sin1: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         """Mix an explicit list of pairs; only listeners that hear someone get a row."""
         if lis.size == 0:
-            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0
+            return _NOBODY
         listeners, rows = np.unique(lis, return_inverse=True)
+        bound = np.bincount(rows, weights=np.maximum(amp0, amp1) * peak[cols], minlength=listeners.size)
         shape = (2 * listeners.size, src.size)
         left1, right1 = pan_gains(sin1)
         left1 *= amp1
@@ -194,22 +199,22 @@ class Mixer(Room):
         if moved.size:
             rows, cols = rows[moved], cols[moved]
             self._ramp(mixed, mono, _sparse(rows, cols, left0[moved], right0[moved], shape))
-        return listeners, mixed, int(lis.size)
+        return listeners, mixed, int(lis.size), bound
 
-    def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sources worth mixing (slots, mono signal, RMS amplitude): not muted for everyone, and not
+    def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Sources worth mixing (slots, mono signal, RMS amplitude, peak): not muted for everyone, and not
         among the quietest ones whose peaks, at the highest gain any listener could give them, sum < 0.5 LSB."""
         f = self._f
         src = intake.slots
         gain = np.maximum(f[EFF, src], f[PREV + EFF, src])
         bound = intake.peak * gain * self.preference_boost()
         if src.size == 0 or (bound.min() > SKIP_BUDGET_LSB and gain.min() > 0.0):
-            return src, intake.mono, 10.0 ** (intake.level / 20.0)  # everyone loud enough: the common case
+            return src, intake.mono, 10.0 ** (intake.level / 20.0), intake.peak  # all loud enough: the common case
         order = np.argsort(bound, kind="stable")
         keep = np.ones(src.size, dtype=bool)
         keep[order[np.cumsum(bound[order]) <= SKIP_BUDGET_LSB]] = False
         keep &= gain > 0.0
-        return src[keep], intake.mono[keep], 10.0 ** (intake.level[keep] / 20.0)
+        return src[keep], intake.mono[keep], 10.0 ** (intake.level[keep] / 20.0), intake.peak[keep]
 
     def _cap(self, lis: np.ndarray, slots: np.ndarray, amp0: np.ndarray, amp1: np.ndarray,
              score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
