@@ -41,6 +41,15 @@ def _fade(ramp: int) -> np.ndarray:
     return fade
 
 
+def _gain_matrix(amp: np.ndarray, sin_az: np.ndarray) -> np.ndarray:
+    """(listeners x sources) amplitudes and pans -> (2·listeners x sources) float32 gains, rows (listener, L/R)."""
+    gains = np.empty((amp.shape[0], 2, amp.shape[1]), dtype=np.float32)
+    left, right = pan_gains(sin_az)
+    np.multiply(left, amp, out=gains[:, 0])
+    np.multiply(right, amp, out=gains[:, 1])
+    return gains.reshape(2 * amp.shape[0], amp.shape[1])
+
+
 def _sparse(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
             shape: tuple[int, int]) -> sp.csr_array:
     """The (2·listeners x sources) gain matrix of explicit pairs, rows (listener, channel)."""
@@ -66,7 +75,8 @@ class Mixer(Room):
 
     def __init__(self, acoustics: Acoustics | None = None, *, max_sources: int | None = None) -> None:
         super().__init__(acoustics, max_sources=max_sources)
-        self._last_dense: tuple[tuple[int, bytes], np.ndarray, np.ndarray] | None = None
+        # the dense path's (key, amplitudes, sin(azimuth), gain matrix) of the last tick, reused as "before"
+        self._last_dense: tuple[tuple[int, bytes], np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def mix(self, frames: Mapping[str, np.ndarray]) -> MixResult:
         """Mix one tick. `frames`: pid -> int16 array of 1920 interleaved stereo values (missing = silent)."""
@@ -123,36 +133,32 @@ class Mixer(Room):
         slots = src[None, :]
         amp1, sin1 = self.pair_amplitudes(lis, slots, prev=False)
         key = (self.layout, src.tobytes())
-        if self._last_dense is not None and self._last_dense[0] == key:
-            amp0, sin0 = self._last_dense[1], self._last_dense[2]  # last tick's "now" is this tick's "before"
+        cached = self._last_dense is not None and self._last_dense[0] == key
+        if self._last_dense is not None and cached:
+            amp0, sin0, before = self._last_dense[1:]  # last tick's "now" is this tick's "before"
         else:
             amp0, sin0 = self.pair_amplitudes(lis, slots, prev=True)
+            before = None
         if self._max_sources is not None:
             flat = np.broadcast_to(lis, amp1.shape).ravel()
             capped = self._cap(flat, np.broadcast_to(slots, amp1.shape).ravel(), amp0.ravel(), amp1.ravel(),
                                (amp1 * weight[None, :]).ravel())
             amp0, amp1 = capped[0].reshape(amp1.shape), capped[1].reshape(amp1.shape)
-        self._last_dense = (key, amp1, sin1)
         audible = (amp1 > 0.0) | (amp0 > 0.0)
         pairs = int(np.count_nonzero(audible))
         if pairs == 0:
             return _NOBODY
         if pairs < DENSE_DENSITY * amp1.size:
+            self._last_dense = None
             rows, cols = np.nonzero(audible)
             return self._mix_pairs(src, mono, peak, rows, cols, amp0[rows, cols], sin0[rows, cols],
                                    amp1[rows, cols], sin1[rows, cols])
-        gains = np.empty((n, 2, src.size), dtype=np.float32)
-        left, right = pan_gains(sin1)
-        np.multiply(left, amp1, out=gains[:, 0])
-        np.multiply(right, amp1, out=gains[:, 1])
-        before = np.empty_like(gains)
-        left, right = pan_gains(sin0)
-        np.multiply(left, amp0, out=before[:, 0])
-        np.multiply(right, amp0, out=before[:, 1])
-        now_2d = gains.reshape(2 * n, src.size)
-        delta = before.reshape(2 * n, src.size)
+        now_2d = _gain_matrix(amp1, sin1)
+        if before is None:
+            before = _gain_matrix(amp0, sin0)
+        self._last_dense = (key, amp1, sin1, now_2d)
         mixed = _product_into(now_2d, mono, self._scratch.get("mixed", (2 * n, FRAME_SAMPLES), np.float32))
-        delta -= now_2d
+        delta = before - now_2d
         if delta.any():
             self._ramp(mixed, mono, delta)
         bound = np.maximum(amp0, amp1).astype(np.float32) @ peak.astype(np.float32)
