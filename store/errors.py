@@ -58,9 +58,13 @@ class LimitExceeded(StoreError):
 
 
 class RoomLimitExceeded(LimitExceeded):
-    """The per-user daily room creation limit is reached."""
+    """The per-user daily room creation limit is reached; `retry_after` seconds until a slot frees."""
 
     code = "room_limit_exceeded"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidValue(StoreError):

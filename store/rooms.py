@@ -71,12 +71,13 @@ class RoomRepo:
         room = Room(new_id(), name, description, width, height, max_participants, host_id, now)
         async with self._db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT count(*) FROM room_creations WHERE user_id = ? AND created_at > ?",
+                "SELECT count(*), min(created_at) FROM room_creations WHERE user_id = ? AND created_at > ?",
                 (host_id, now - DAY_MS),
             )
             row = await cur.fetchone()
             if row is not None and int(row[0]) >= daily_limit:
-                raise RoomLimitExceeded(f"at most {daily_limit} rooms may be created per day")
+                retry_after = (int(row[1]) + DAY_MS - now) / 1000
+                raise RoomLimitExceeded(f"at most {daily_limit} rooms may be created per day", retry_after)
             await conn.execute(
                 "INSERT INTO rooms (id, name, description, width, height, max_participants, host_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -72,7 +72,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if status == 500:
             log.exception("unexpected store error")
             return error_response(500, "internal_error", "internal server error")
-        return error_response(status, exc.code, str(exc))
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else None
+        return error_response(status, exc.code, str(exc), headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

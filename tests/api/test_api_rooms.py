@@ -139,6 +139,7 @@ async def test_daily_room_creation_limit(make_client: object) -> None:
     ids = [(await api.room(alice, name=f"r{i}"))["id"] for i in range(3)]
     resp = await client.post("/api/rooms", json={"name": "one more"}, headers=alice.auth)
     assert await error_of(resp) == (429, "room_limit_exceeded")
+    assert 86_000 < int(resp.headers["Retry-After"]) <= 86_400  # the oldest creation frees up in ~24 h
     # Deleting rooms does not give the quota back; other users have their own.
     await client.delete(f"/api/rooms/{ids[0]}", headers=alice.auth)
     resp = await client.post("/api/rooms", json={"name": "one more"}, headers=alice.auth)
