@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import KeysView, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,7 +38,6 @@ class MixResult:
     activity: dict[str, Activity]
     dropped: tuple[str, ...] = ()  # participants whose frame was malformed (not int16 x 1920) and was ignored
     pairs: int = 0  # (listener, source) pairs actually mixed this tick
-    stats: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

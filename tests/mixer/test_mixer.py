@@ -319,6 +319,24 @@ def test_max_sources_keeps_the_loudest(rng: np.random.Generator) -> None:
     assert level["far"] < 100 and level["quiet"] < 100  # rounding noise only (a kept one would be > 1e5)
 
 
+def test_max_sources_survives_leaves_and_fades_the_dropped_source() -> None:
+    mixer = Mixer(max_sources=1)
+    for pid, y in (("me", 0.0), ("a", 1.0), ("b", 2.0), ("c", 3.0)):
+        mixer.add(pid, 0, y, 0)
+    voices = {pid: sine_ticks(f, 8000, 6) for pid, f in (("a", 300), ("b", 500), ("c", 700))}
+    outs = []
+    for tick in range(6):
+        if tick == 2:
+            mixer.remove("a")  # "me" now keeps b, the next loudest; slots move
+        frames = {pid: v[tick] for pid, v in voices.items() if pid in mixer.participants}
+        outs.append(mixer.mix(frames).outputs["me"])
+    freqs = np.fft.rfftfreq(960, 1 / 48000)
+    spectrum = np.abs(np.fft.rfft(outs[-1].reshape(-1, 2)[:, 0].astype(float)))
+    assert spectrum[np.argmin(abs(freqs - 500))] > 1e5
+    assert spectrum[np.argmin(abs(freqs - 700))] < 100
+    assert max_step(outs[2:]) <= max_step(voices["b"]) + 1  # b faded in, no click
+
+
 def test_activity_levels_and_hangover() -> None:
     acoustics = Acoustics(hangover_ticks=3)
     mixer = Mixer(acoustics)
