@@ -97,6 +97,8 @@ def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
     bot_loop.run(bot.start(), timeout=40)
     try:
         expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-x", "6.00")
+        # The bot's speaking ring lights up on our map.
+        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-speaking", "true")
         # 4 m to our left.
         left_lr = wait_for_levels(page, lambda l, r: l > -45 and l > r + MARGIN_DB, "tone louder on the left")
 

@@ -35,6 +35,15 @@ def position(page: Page, username: str) -> tuple[float, float, float]:
             float(a.get_attribute("data-heading") or "nan"))
 
 
+def wait_drawn_at(page: Page, username: str, x: float, y: float, floor_height: float) -> None:
+    """Wait until the avatar is drawn at (x, y) metres: the glide has finished."""
+    page.wait_for_function(
+        """([name, x, y]) => { const g = document.querySelector(`g.avatar[data-username='${name}']`);
+           const m = g && /translate\\(([-\\d.]+) ([-\\d.]+)\\)/.exec(g.getAttribute('transform'));
+           return m && Math.abs(+m[1] - x) < 0.02 && Math.abs(+m[2] - y) < 0.02; }""",
+        arg=[username, x, floor_height - y])
+
+
 @pytest.mark.timeout(240)
 def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: NewSession) -> None:
     server.register("alice")
@@ -84,11 +93,7 @@ def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: N
     expect(avatar(a, "bob")).to_have_attribute("data-y", f"{min(12, by + 0.5):.2f}")
     expect(avatar(a, "bob")).to_have_attribute("data-heading", f"{(bh + 30) % 360:.1f}")
     # ...and the drawn avatar glides there (its transform follows the data).
-    a.wait_for_function(
-        """([x, y]) => { const g = document.querySelector("g.avatar[data-username='bob']");
-           const m = /translate\\(([-\\d.]+) ([-\\d.]+)\\)/.exec(g.getAttribute('transform'));
-           return m && Math.abs(+m[1] - x) < 0.02 && Math.abs(+m[2] - (12 - y)) < 0.02; }""",
-        arg=[min(20, bx + 1.0), min(12, by + 0.5)])
+    wait_drawn_at(a, "bob", min(20, bx + 1.0), min(12, by + 0.5), floor_height=12)
 
     # Alice clicks a spot on the floor: she walks there and Bob sees it.
     box = a.locator("svg.map").bounding_box()
@@ -101,6 +106,19 @@ def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: N
     expect(avatar(b, "alice")).to_have_attribute("data-x", "15.00", timeout=5_000)
     ay = float(avatar(b, "alice").get_attribute("data-y") or "nan")
     assert abs(ay - 3.0) < 0.1, ay
+
+    # Alice drags her own avatar to (5 m, 6 m); Bob sees her there.
+    wait_drawn_at(a, "alice", 15, 3, floor_height=12)
+    me = avatar(a, "alice").locator("circle.body").bounding_box()
+    assert me is not None
+    a.mouse.move(me["x"] + me["width"] / 2, me["y"] + me["height"] / 2)
+    a.mouse.down()
+    for i in range(1, 11):  # a real drag: several pointer moves
+        tx, ty = 15 + (5 - 15) * i / 10, 3 + (6 - 3) * i / 10
+        a.mouse.move(left + tx * scale, top + (12 - ty) * scale)
+    a.mouse.up()
+    expect(avatar(b, "alice")).to_have_attribute("data-x", "5.00", timeout=5_000)
+    expect(avatar(b, "alice")).to_have_attribute("data-y", "6.00")
 
     # Chat both ways; HTML in a message stays text.
     a.get_by_label("Chat message", exact=True).fill("hello bob")

@@ -54,7 +54,6 @@ def test_create_room_add_and_remove_members_leave_and_delete(server: Server, new
     expect(page.locator("li.room-item")).to_have_count(1)
     expect(page.locator("li.room-item .room-name")).to_have_text("Lounge")
     expect(page.locator("li.room-item .badge")).to_have_text("host")
-    screenshot(page, "rooms.png")
 
     # Bob (a member) sees the room but no host settings, and can leave it.
     bob = signed_in(server, new_session, "bobby")  # a second person, not in the room
@@ -135,3 +134,31 @@ def test_pages_fit_a_phone_screen(server: Server, new_session: NewSession) -> No
         expect(page.locator("main h1").first).to_be_visible()
         overflow = page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
         assert overflow <= 0, f"{route} scrolls sideways by {overflow}px at phone width"
+
+
+def test_rooms_page_lists_my_rooms_with_my_role(server: Server, new_session: NewSession) -> None:
+    """Also the README screenshot of the rooms page."""
+    grace = server.register("grace")
+    heidi = server.register("heidi")
+    server.create_room(heidi, "Standup", members=("grace",))
+    ivan = signed_in(server, new_session, "ivan", width=1100, height=640)
+    server.api("POST", "rooms", {"name": "Book club", "description": "Chapter 7 tonight"}, grace)
+    for name, description in (("Studio", "Mixing session, bring headphones"), ("Lounge", "Friday drinks")):
+        server.api("POST", "rooms", {"name": name, "description": description, "width": 30, "height": 15}, grace)
+    rooms = server.api("GET", "rooms", token=grace)["rooms"]
+    page = ivan.page
+    page.goto("/#/rooms")
+    expect(page.get_by_text("You are not in any room yet")).to_be_visible()
+    for room in rooms:
+        if room["name"] != "Standup":
+            server.api("POST", f"rooms/{room['id']}/members", {"username": "ivan"}, grace)
+    token = server.api("POST", "auth/login", {"username": "ivan", "password": "correct horse battery"})["access_token"]
+    server.create_room(token, "Ivan's corner")
+    page.reload()
+    expect(page.locator("li.room-item .room-name")).to_have_count(4)
+    assert sorted(page.locator("li.room-item .room-name").all_inner_texts()) == [
+        "Book club", "Ivan's corner", "Lounge", "Studio"]
+    roles = {li.locator(".room-name").inner_text(): li.locator(".badge").inner_text()
+             for li in page.locator("li.room-item").all()}
+    assert roles == {"Book club": "member", "Studio": "member", "Lounge": "member", "Ivan's corner": "host"}, roles
+    screenshot(page, "rooms.png")

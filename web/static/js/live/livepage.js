@@ -28,6 +28,7 @@ export async function renderLive(view, roomId) {
     return undefined;
   }
 
+  let youId = me.id;          // our id in the room (joined.you)
   const members = new Map();  // id -> {id, username, muted}
   const prefs = new Map();    // id -> {muted, volume}: my own mix of that person
   const seenChat = new Set();
@@ -85,17 +86,17 @@ export async function renderLive(view, roomId) {
   function renderMembers() {
     memberCount.textContent = String(members.size);
     const sorted = [...members.values()].sort((a, b) =>
-      (a.id === me.id ? -1 : b.id === me.id ? 1 : a.username.localeCompare(b.username)));
+      (a.id === youId ? -1 : b.id === youId ? 1 : a.username.localeCompare(b.username)));
     replace(memberList, sorted.map((m) => {
       const pref = prefs.get(m.id) || {};
       return h("li", { dataset: { userId: m.id, username: m.username } },
         h("span", { class: "member-name" }, m.username),
-        m.id === me.id ? h("span", { class: "badge" }, "you") : null,
+        m.id === youId ? h("span", { class: "badge" }, "you") : null,
         m.muted ? h("span", { class: "badge mic-off" }, "mic off") : null,
         pref.muted ? h("span", { class: "badge muted-for-me" }, "muted for you") : null,
         pref.volume !== undefined && pref.volume !== 1 && !pref.muted
           ? h("span", { class: "badge" }, `${Math.round(pref.volume * 100)} %`) : null,
-        m.id !== me.id
+        m.id !== youId
           ? h("button", { type: "button", class: "small", "aria-label": `Sound of ${m.username}`,
             onclick: (e) => { const r = e.currentTarget.getBoundingClientRect(); openMenu(m.id, r.left, r.bottom); } },
           "Sound…")
@@ -299,6 +300,8 @@ export async function renderLive(view, roomId) {
   let firstJoin = true;
   socket.addEventListener("joined", (e) => {
     const joined = e.detail;
+    youId = joined.you || me.id;
+    map.meId = youId;
     members.clear();
     map.clear();
     for (const m of joined.members) addMember(m);
@@ -338,7 +341,7 @@ export async function renderLive(view, roomId) {
       }
       case "positions":
         for (const p of msg.positions) {
-          if (p.id === me.id) continue;  // our own moves are already drawn
+          if (p.id === youId) continue;  // our own moves are already drawn
           map.setTarget(p.id, p.x, p.y, p.heading);
         }
         break;
