@@ -1,0 +1,81 @@
+"""Joining, leaving, rejoining and shutting down with real media sessions up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from audiocheck import band_db, total_db
+from conftest import MakeWorld, World
+from serverproc import start_server, stop_server
+
+from bots.client import Bot
+
+
+async def _wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.05)
+
+
+def _hears(bot: Bot, hz: float, seconds: float = 1.0) -> float:
+    """Level (dB, arbitrary reference) of ``hz`` in the last ``seconds`` of the bot's mix."""
+    return total_db(*band_db(bot.peer.recorder.samples(seconds), hz))
+
+
+async def test_join_leave_rejoin(world: MakeWorld) -> None:
+    w = world()
+    talker = await w.bot(tone=440, at=(8, 10))
+    key = w.member_key()
+    first = await w.bot(key=key, at=(10, 10))
+    await asyncio.sleep(1.5)
+    heard_first = _hears(first, 440)
+    await first.close()
+    await _wait_for(lambda: first.user_id not in talker.members)
+    assert w.server.health()["sessions"] == 1
+
+    again = await w.bot(key=key, at=(10, 10))
+    assert again.user_id == first.user_id
+    assert talker.user_id in again.members
+    await asyncio.sleep(1.5)
+    assert again.peer.recorder.frames >= 50
+    assert abs(_hears(again, 440) - heard_first) < 3  # the same mix as before leaving
+    assert again.peer.recorder.gaps == 0
+
+
+async def test_two_leave_at_once(world: MakeWorld) -> None:
+    w: World = world()
+    stay = await w.bot(at=(10, 10))
+    a = await w.bot(tone=440, at=(8, 10))
+    b = await w.bot(tone=660, at=(12, 10))
+    await asyncio.sleep(1.0)
+    assert _hears(stay, 440) - _hears(stay, 1000) > 30
+    await asyncio.gather(a.close(), b.close())
+    await _wait_for(lambda: set(stay.members) == {stay.user_id})
+    frames = stay.peer.recorder.frames
+    await asyncio.sleep(1.0)
+    assert 45 <= stay.peer.recorder.frames - frames <= 55  # the survivor's mix keeps flowing
+    assert _hears(stay, 440, 0.5) - _hears(stay, 1000, 0.5) < 10  # and the leavers are gone from it
+    assert w.server.health()["sessions"] == 1
+
+
+async def test_server_shutdown_with_participants_connected(tmp_path: Path) -> None:
+    srv = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        w = World(srv)
+        bots = [await w.bot(tone=440, at=(8, 10)), await w.bot(at=(10, 10))]
+        await asyncio.sleep(1.0)
+        assert bots[1].peer.recorder.frames > 20
+        loop = asyncio.get_running_loop()
+        code = await loop.run_in_executor(None, stop_server, srv)
+        assert code == 0
+        await _wait_for(lambda: all(b.close_code is not None for b in bots))
+        assert {b.close_code for b in bots} == {1001}
+        assert "Traceback" not in srv.log_text(), srv.log_text()[-3000:]
+    finally:
+        stop_server(srv)
+        for b in w.bots:
+            await b.close()
