@@ -29,7 +29,7 @@ class MediaConfig:
     outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
     silent_peer_timeout: float = 10.0  # seconds without inbound audio before SILENT_PEER
     connect_timeout: float = 20.0  # seconds from the offer to "connected" before ICE_FAILED
-    max_late_ticks: int = 3  # clock this many ticks behind: skip to now instead of bursting
+    max_late_ticks: int = 10  # clock further behind than this: skip to now (else catch up at 2x)
     mix_workers: int = 2  # threads that run mix + Opus encode (numpy and libopus drop the GIL)
     max_sources: int | None = None  # passed to mixer.Mixer (loudest-N when overloaded)
     loop_lag_interval: float = 0.05  # event-loop lag probe period, seconds

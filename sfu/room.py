@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -156,12 +157,14 @@ class Room:
         loop = asyncio.get_running_loop()
         schedule = TickSchedule(loop.time(), period=TICK, max_late=self.config.max_late_ticks)
         self._prev_at = loop.time()
+        started = -math.inf
         try:
             while any(s.connected for s in self.sessions.values()):
-                delay = schedule.deadline - loop.time()
+                delay = schedule.wake_at(started) - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                self.lateness.add(max(0.0, loop.time() - schedule.deadline))
+                started = loop.time()
+                self.lateness.add(max(0.0, started - schedule.deadline))
                 await self._tick(loop)
                 schedule.advance(loop.time())
                 self.skipped = schedule.skipped

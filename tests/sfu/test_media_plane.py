@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from conftest import band_db
 
+from mixer import Acoustics
+from mixer.acoustics import distance_gain
 from sfu import MediaError, SessionClosed
+
+
+def _power_sum(left_db: float, right_db: float) -> float:
+    return float(10 * np.log10(10 ** (left_db / 10) + 10 ** (right_db / 10)))
 
 
 
@@ -18,6 +24,7 @@ async def test_spatial_mix_frame_rate_and_opus_answer(harness_factory) -> None:
     me = await h.join("r", "me", tone=1000, at=(10, 10, 0), keep=True)
     await h.join("r", "left", tone=440, at=(8, 10, 0))
     await h.join("r", "right", tone=660, at=(12, 10, 0))
+    await h.join("r", "far", tone=880, at=(10, 22, 0))  # 12 m straight ahead
     answer = h.plane.rooms["r"].sessions["me"].pc.localDescription.sdp
     fmtp = [line for line in answer.splitlines() if line.startswith("a=fmtp:")]
     assert len(fmtp) == 1 and all(p in fmtp[0] for p in ("stereo=1", "sprop-stereo=1", "useinbandfec=1"))
@@ -30,6 +37,9 @@ async def test_spatial_mix_frame_rate_and_opus_answer(harness_factory) -> None:
     await asyncio.sleep(6.0)
     elapsed = loop.time() - start
     rate = (me.recorder.frames - frames_before) / elapsed
+    room_stats = h.plane.stats()["rooms_detail"]["r"]
+    print(f"\nlistener frames/s {rate:.2f}; skipped ticks {room_stats['skipped_ticks']}; "
+          f"tick lateness ms {room_stats['tick_lateness_ms']}; mix ms {room_stats['mix_ms']}")
     assert rate == pytest.approx(50.0, rel=0.02)
     assert me.recorder.gaps == 0
 
@@ -42,10 +52,14 @@ async def test_spatial_mix_frame_rate_and_opus_answer(harness_factory) -> None:
     assert r660 - l660 >= 15, (l660, r660)
     loudest = max(l440, r660)
     assert max(l1k, r1k) - loudest < -40, (l1k, r1k, loudest)  # own voice is not sent back
+    l880, r880 = band_db(audio, 880)
+    near, far = _power_sum(l440, r440), _power_sum(l880, r880)
+    predicted = 20 * np.log10(distance_gain(np.array([12.0]), Acoustics())[0] / distance_gain(np.array([2.0]), Acoustics())[0])
+    assert far - near <= -12 and abs((far - near) - predicted) <= 2, (far - near, predicted)
 
     stats = h.plane.stats()
     room = stats["rooms_detail"]["r"]
-    assert room["participants"] == 3 and room["connected"] == 3
+    assert room["participants"] == 4 and room["connected"] == 4
     assert room["sessions"]["me"]["frames_out_per_s"] == pytest.approx(50, rel=0.1)
     assert room["sessions"]["left"]["frames_in_per_s"] == pytest.approx(50, rel=0.1)
     assert room["tick_lateness_ms"]["p50"] is not None and room["mix_ms"]["p99"] is not None
