@@ -83,7 +83,8 @@ class Server:
         return room_id
 
 
-def start_server(data_dir: Path, log_path: Path) -> Server:
+def start_server(data_dir: Path, log_path: Path, *extra_args: str) -> Server:
+    """`hubbub serve` on a free port of the machine's interface; `extra_args` override the defaults."""
     host = _host_address()
     log = open(log_path, "wb")  # noqa: SIM115 - closed when the process ends
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -91,7 +92,7 @@ def start_server(data_dir: Path, log_path: Path) -> Server:
         [sys.executable, "-m", "web.cli", "serve", "--host", host, "--port", "0", "--data-dir", str(data_dir),
          "--signup-secret", SIGNUP_SECRET, "--jwt-secret", "browser-tests-jwt-secret-" + "y" * 40,
          "--bcrypt-cost", "4", "--login-rate-per-ip", "1000", "--login-rate-per-username", "1000",
-         "--log-level", "WARNING"],
+         "--log-level", "WARNING", *extra_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     log.close()

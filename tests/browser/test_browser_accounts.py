@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from browser_support import PASSWORD, SIGNUP_SECRET, NewSession, Server, screenshot, signed_in
+import pytest
+from browser_support import (PASSWORD, SIGNUP_SECRET, NewSession, Server, screenshot, signed_in, start_server,
+                             stop_server)
 from playwright.sync_api import Page, Route, expect
 
 ALERT = "[role=alert].form-error"
@@ -176,3 +178,41 @@ def test_change_password_api_keys_and_blocks(server: Server, new_session: NewSes
     page.get_by_role("button", name="Unblock mallory").click()
     expect(page.locator("ul.blocks li")).to_have_count(0)
     expect(page.get_by_text("You have not blocked anyone.")).to_be_visible()
+
+
+def test_behind_a_path_prefix_with_rate_limits_and_no_microphone(
+    new_session: NewSession, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A second server: under /hubbub, strict login rate limit. Its origin is not in Chromium's
+    secure-origin list, so the page has no getUserMedia there: the live room falls back to
+    listening only and still connects its audio."""
+    tmp = tmp_path_factory.mktemp("prefixed")
+    srv = start_server(tmp / "data", tmp / "server.log", "--path-prefix", "/hubbub",
+                       "--login-rate-per-username", "3", "--login-rate-window", "600")
+    try:
+        assert srv.base.endswith("/hubbub/")
+        token = srv.register("oscar")
+        room = srv.create_room(token, "Attic")
+        s = new_session()
+        s.console.allow_http(401, 429)
+        page = s.page
+        page.goto(srv.base.rstrip("/"))  # no trailing slash: redirected to the client
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        assert page.url.startswith(srv.base)
+        # register + login above used 2 of oscar's 3 attempts; one more wrong one, then refused.
+        login(page, "oscar", "wrong password")
+        expect(page.locator(ALERT)).to_have_text("Wrong username or password.")
+        login(page, "oscar", PASSWORD)
+        expect(page.locator(ALERT)).to_contain_text("Too many attempts. Try again in")
+
+        # Signed in another way (the API token), the live room works under the prefix.
+        me = srv.api("GET", "me", token=token)["user"]
+        s2 = new_session(token_for=token, user=me)
+        s2.page.goto(f"{srv.base}#/rooms/{room}/live")
+        expect(s2.page.locator(".mic-note")).to_have_text("This page cannot use a microphone here (it needs https).")
+        expect(s2.page.get_by_role("button", name="Mute mic")).to_be_disabled()
+        expect(s2.page.locator("svg.map g.avatar.me")).to_have_attribute("data-username", "oscar")
+        expect(s2.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=20_000)
+    finally:
+        stop_server(srv)
+    assert srv.process.returncode == 0
