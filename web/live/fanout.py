@@ -52,6 +52,7 @@ class FanoutResult:
     delay_max_ms: float
     server_cpu_percent_of_one_core: float
     client_cpu_percent_of_one_core: float
+    client_loop_lag_p99_ms: float  # the measuring process's own scheduling delay (part of the figures)
     disconnected_clients: int
     errors_received: int
     target_p99_ms: float = 100.0
@@ -147,6 +148,16 @@ class _Stats:
         self.disconnected = 0
         self.measuring = False
         self.moves = 0
+        self.loop_lags: list[float] = []
+
+
+async def _probe_loop(stats: _Stats, stop: asyncio.Event) -> None:
+    """How late this process's loop wakes up: delay that is ours, not the server's."""
+    while not stop.is_set():
+        t = time.monotonic()
+        await asyncio.sleep(0.01)
+        if stats.measuring:
+            stats.loop_lags.append(time.monotonic() - t - 0.01)
 
 
 async def _client(http: aiohttp.ClientSession, url: str, room_id: str, user_id: str, token: str, observer: bool,
@@ -223,6 +234,7 @@ async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: fl
                                              rate, stats, stop, ready))
                  for i, (uid, tok) in enumerate(users)]
         await asyncio.wait_for(ready.wait(), 60)
+        tasks.append(asyncio.create_task(_probe_loop(stats, stop)))
         await asyncio.sleep(warmup)
         stats.measuring = True
         cpu0, me0, t0 = _proc_cpu_seconds(server_pid), time.process_time(), time.monotonic()
@@ -247,6 +259,7 @@ async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: fl
         delay_max_ms=round(max(stats.delays, default=float("nan")) * 1000, 2),
         server_cpu_percent_of_one_core=round(100 * (cpu1 - cpu0) / elapsed, 1),
         client_cpu_percent_of_one_core=round(100 * (me1 - me0) / elapsed, 1),
+        client_loop_lag_p99_ms=round(_pct(stats.loop_lags, 0.99), 2),
         disconnected_clients=stats.disconnected, errors_received=stats.errors,
     )
 
