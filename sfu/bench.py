@@ -111,16 +111,76 @@ def _audio_level_figures() -> dict[str, float]:
     return out
 
 
+async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
+    """Loop lag while a room of ``count`` runs mix+encode on the loop, split, or in one worker job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from mixer import Mixer
+
+    from .opusencoder import OpusEncoder
+    from .rollingstats import RollingStats
+
+    rng = np.random.default_rng(0)
+    mixer = Mixer()
+    encoders = {}
+    for i in range(count):
+        mixer.add(f"p{i}", float(rng.uniform(0, 10)), float(rng.uniform(0, 10)), 0.0)
+        encoders[f"p{i}"] = OpusEncoder()
+    t = np.arange(960) / 48000
+    frames = {f"p{i}": np.repeat(3000 * np.sin(2 * np.pi * (150 + 20 * i) * t), 2).astype(np.int16)
+              for i in range(count)}
+    executor = ThreadPoolExecutor(1)
+
+    def encode(result: Any) -> None:
+        for pid, out in result.outputs.items():
+            encoders[pid].encode(out)
+
+    loop = asyncio.get_running_loop()
+    lag, job = RollingStats(100000), RollingStats(100000)
+
+    async def probe() -> None:
+        while True:
+            due = loop.time() + 0.005
+            await asyncio.sleep(0.005)
+            lag.add(loop.time() - due)
+
+    prober = loop.create_task(probe())
+    due = loop.time()
+    for _ in range(ticks):
+        due += 0.02
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        t0 = time.perf_counter()
+        if mode == "loop":
+            encode(mixer.mix(frames))
+        elif mode == "mix-on-loop":
+            await loop.run_in_executor(executor, encode, mixer.mix(frames))
+        else:
+            await loop.run_in_executor(executor, lambda: encode(mixer.mix(frames)))
+        job.add(time.perf_counter() - t0)
+    prober.cancel()
+    executor.shutdown()
+    return {"placement": mode, "participants": count, "loop_lag_ms": lag.summary(1000), "tick_work_ms": job.summary(1000)}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: print one JSON line per participant count."""
     parser = argparse.ArgumentParser(prog="python -m sfu.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="5,10,20", help="participant counts to measure")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per count")
     parser.add_argument("--bitrate", type=int, default=64000)
+    parser.add_argument("--placement", action="store_true",
+                        help="only compare mix+encode on the loop / mix on loop / all in a worker (no peers)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         asyncio.run(_child(args.child))
+        return
+    if args.placement:
+        for count in (int(c) for c in args.counts.split(",")):
+            for mode in ("loop", "mix-on-loop", "worker"):
+                print(json.dumps(asyncio.run(_placement(count, mode))), flush=True)
         return
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):

@@ -231,7 +231,7 @@ class MediaPlane:
 
     def stats(self) -> dict[str, Any]:
         """JSON-able figures for /metrics and /health."""
-        loop_now = asyncio.get_event_loop().time() if self._rooms else 0.0
+        loop_now = time.monotonic()  # the clock asyncio's loop.time() uses
         mono, cpu = time.monotonic(), time.process_time()
         prev_mono, prev_cpu = self._cpu_at
         self._cpu_at = (mono, cpu)
