@@ -260,3 +260,14 @@ async def test_no_clock_until_someone_connects_and_stats_are_json(harness_factor
     session = stats["rooms_detail"]["r"]["sessions"]["a"]
     for key in ("frames_in", "frames_out", "concealed", "frames_in_per_s", "frames_out_per_s", "buffer_depth"):
         assert key in session
+
+
+async def test_a_peer_that_never_connects_is_given_up(harness_factory) -> None:
+    h = harness_factory(connect_timeout=1.0)
+    from bots import BotPeer, ToneSource
+
+    bot = BotPeer(ToneSource(440))
+    h.bots.append(bot)
+    await h.plane.open_session("r", "a", await bot.create_offer(), x=0, y=0, heading=0)  # answer never applied
+    assert await h.wait_closed("a", 5) is SessionClosed.ICE_FAILED
+    assert "r" not in h.plane.rooms
