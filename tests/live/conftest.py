@@ -24,9 +24,10 @@ ICE = (IceServer(("stun:stun.example.org:3478",)), IceServer(("turn:turn.example
 class Live:
     """A running server plus helpers to make users, rooms and connected clients."""
 
-    def __init__(self, client: AppClient) -> None:
+    def __init__(self, client: AppClient, prefix: str = "") -> None:
         self.client = client
-        self.api = Api(client)
+        self.prefix = prefix
+        self.api = Api(client, prefix)
         self.clients: list[WsClient] = []
 
     @property
@@ -45,7 +46,7 @@ class Live:
 
     async def connect(self, user: User | None = None, **ws_kwargs: Any) -> WsClient:
         """Open /ws; with a user, authenticate and wait for `authenticated`."""
-        ws = await self.client.ws_connect("/ws", **ws_kwargs)
+        ws = await self.client.ws_connect(f"{self.prefix}/ws", **ws_kwargs)
         c = WsClient(ws, user.username if user else "anon")
         self.clients.append(c)
         if user is not None:
@@ -70,11 +71,11 @@ async def make_live(config: Config, aiohttp_client: Any) -> Any:
     """Start the real app with LiveSettings overridden by keyword and the plane test double."""
     made: list[Live] = []
 
-    async def make(**overrides: Any) -> Live:
-        app = await create_app(replace(config, ice_servers=ICE))
+    async def make(config_overrides: dict[str, Any] | None = None, **overrides: Any) -> Live:
+        app = await create_app(replace(config, **{"ice_servers": ICE, **(config_overrides or {})}))
         base = LiveSettings(auth_timeout=1.0, close_timeout=1.0)
         app[LIVE_SETTINGS] = replace(base, **{"media_factory": FakePlane, **overrides})
-        live = Live(await aiohttp_client(app))
+        live = Live(await aiohttp_client(app), (config_overrides or {}).get("path_prefix", ""))
         made.append(live)
         return live
 

@@ -35,30 +35,33 @@ class User:
 class Api:
     """Accounts and rooms through HTTP, as a client would set them up."""
 
-    def __init__(self, client: AppClient) -> None:
+    def __init__(self, client: AppClient, prefix: str = "") -> None:
         self.client = client
+        self.prefix = prefix
 
     async def user(self, username: str) -> User:
         """Register and log in."""
-        resp = await self.client.post("/api/auth/register", json={
+        resp = await self.client.post(f"{self.prefix}/api/auth/register", json={
             "username": username, "password": PASSWORD, "signup_secret": SIGNUP_SECRET})
         assert resp.status == 201, await resp.text()
         return await self.login(username)
 
     async def login(self, username: str, password: str = PASSWORD) -> User:
         """Log in (a fresh token)."""
-        resp = await self.client.post("/api/auth/login", json={"username": username, "password": password})
+        resp = await self.client.post(f"{self.prefix}/api/auth/login",
+                                      json={"username": username, "password": password})
         assert resp.status == 200, await resp.text()
         body = await resp.json()
         return User(body["user"]["id"], body["user"]["username"], body["access_token"])
 
     async def room(self, host: User, *members: User, **fields: Any) -> str:
         """Create a room as `host` and add `members`; returns its id."""
-        resp = await self.client.post("/api/rooms", json={"name": "lounge", **fields}, headers=host.auth)
+        resp = await self.client.post(f"{self.prefix}/api/rooms", json={"name": "lounge", **fields}, headers=host.auth)
         assert resp.status == 201, await resp.text()
         room_id: str = (await resp.json())["room"]["id"]
         for member in members:
-            resp = await self.client.post(f"/api/rooms/{room_id}/members", json={"username": member.username},
+            resp = await self.client.post(f"{self.prefix}/api/rooms/{room_id}/members",
+                                          json={"username": member.username},
                                           headers=host.auth)
             assert resp.status == 201, await resp.text()
         return room_id

@@ -113,3 +113,13 @@ async def test_dropped_socket_is_detected_by_heartbeat(make_live: object) -> Non
     assert left == {"type": "member_left", "user": bob.id, "reason": "disconnected"}
     assert time.monotonic() - t0 < 5.0
     assert live.hub.session_count() == 1
+
+
+async def test_the_socket_lives_under_the_path_prefix(make_live: object) -> None:
+    live = await make_live({"path_prefix": "/hubbub"})  # type: ignore[operator]
+    alice = await live.api.user("alice")
+    room = await live.api.room(alice)
+    a, joined = await live.join(alice, room)
+    assert joined["room"]["id"] == room
+    resp = await live.client.get("/ws")
+    assert resp.status == 404

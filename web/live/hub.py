@@ -299,7 +299,8 @@ class Hub:
         try:
             presence = room.state.add(conn.user_id, conn.username)
         except RoomFull:
-            conn.send(messages.error(ErrorCode.ROOM_FULL, f"the room is full ({info.max_participants} present)", msg.id))
+            full = f"the room is full ({info.max_participants} present)"
+            conn.send(messages.error(ErrorCode.ROOM_FULL, full, msg.id))
             return
         if created:
             self._rooms[info.id] = room

@@ -222,7 +222,8 @@ def _request_id(raw: dict[str, Any]) -> RequestId:
         return rid
     if isinstance(rid, int) and not isinstance(rid, bool) and abs(rid) < 2**53:
         return rid
-    raise ProtocolError(ErrorCode.INVALID_FIELD, f"id must be a string of at most {MAX_ID_CHARS} characters or an integer")
+    raise ProtocolError(ErrorCode.INVALID_FIELD,
+                        f"id must be a string of at most {MAX_ID_CHARS} characters or an integer")
 
 
 def parse_message(text: str) -> ClientMessage:

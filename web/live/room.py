@@ -187,7 +187,8 @@ class RoomState:
             cur: ActivityLike = self._activity.get(uid, quiet)
             level = cur.level_dbov if math.isfinite(cur.level_dbov) else SILENCE_DBOV
             last = self._sent_activity.get(uid, quiet)
-            if cur.speaking != last.speaking or (cur.speaking and abs(level - last.level_dbov) >= self.speaking_step_db):
+            moved = abs(level - last.level_dbov) >= self.speaking_step_db
+            if cur.speaking != last.speaking or (cur.speaking and moved):
                 self._sent_activity[uid] = Activity(level, cur.speaking)
                 out.append({"id": uid, "level": round(level, 1), "speaking": cur.speaking})
         if out:
