@@ -122,7 +122,7 @@ async def test_flood_is_dropped_with_one_error_then_abuse_closes(make_live: Make
     got = await a.quiet(0.5)
     pongs = [m for m in got if m["type"] == "pong"]
     errors = [m for m in got if m["type"] == "error"]
-    assert 18 <= len(pongs) <= 21, len(pongs)  # + refill while sending
+    assert 18 <= len(pongs) <= 30, len(pongs)  # + refill at 20/s while sending; most of 60 dropped
     assert [e["code"] for e in errors] == ["rate_limited"]
     await asyncio.sleep(0.5)
     await _alive(a)  # a client that slows down is fine again
