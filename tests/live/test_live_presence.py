@@ -97,7 +97,7 @@ async def test_reconnect_after_a_client_closes(live: Live) -> None:
 
 
 async def test_dropped_socket_is_detected_by_heartbeat(make_live: object) -> None:
-    live = await make_live(heartbeat=0.6)  # type: ignore[operator]
+    live = await make_live(heartbeat=1.0)  # type: ignore[operator]
     alice, bob = await live.api.user("alice"), await live.api.user("bob")
     room = await live.api.room(alice, bob)
     a, _ = await live.join(alice, room)
