@@ -24,8 +24,8 @@ def test_quick_benchmark_writes_json_and_plot(tmp_path: Path, capsys: pytest.Cap
         assert FIELDS <= case.keys()
         assert case["mean_us_per_tick"] > 0 and case["p99_us_per_tick"] >= case["mean_us_per_tick"] * 0.5
         assert case["realtime_fraction"] == pytest.approx(case["mean_us_per_tick"] / 20000, rel=1e-3, abs=1e-5)
-        assert case["speedup"] == pytest.approx(
-            case["reference_mean_us_per_tick"] / case["mean_us_per_tick"], rel=0.01)
+        assert case["speedup"] == pytest.approx(  # rounded to 0.1 in the report
+            case["reference_mean_us_per_tick"] / case["mean_us_per_tick"], abs=0.051)
         assert case["mean_pairs_mixed"] > 0
     assert report["blas_threads"] == 1 and report["machine"]["cpu"]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
