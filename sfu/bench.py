@@ -85,6 +85,8 @@ async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any
         "tick_lateness_ms": room["tick_lateness_ms"],
         "mix_ms": room["mix_ms"],
         "encode_ms": room["encode_ms"],
+        "mix_cpu_ms": room["mix_cpu_ms"],
+        "encode_cpu_ms_all_listeners": room["encode_cpu_ms"],
         "loop_ms_per_tick": room["loop_ms_per_tick"],
         "frames_out_per_s_min": min(outs),
         "skipped_ticks": room["skipped_ticks"],
