@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
@@ -32,12 +34,26 @@ def check_password(password: str) -> bytes:
     return raw
 
 
+BCRYPT_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Runs in each bcrypt thread: on Linux, nice only this thread, so a burst of logins yields
+    the CPU to the event loop (which carries the media path) instead of competing with it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BCRYPT_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        pass
+
+
 class PasswordHasher:
     """Async bcrypt; `verify_dummy` spends the same time as a real check for unknown users."""
 
     def __init__(self, cost: int, threads: int = 2) -> None:
         self._cost = cost
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bcrypt")
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="bcrypt", initializer=_lower_thread_priority
+        )
         self._dummy: bytes | None = None
 
     async def hash(self, password: str) -> str:

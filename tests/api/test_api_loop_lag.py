@@ -51,6 +51,6 @@ async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> N
     stop.set()
     lags = await monitor
     assert elapsed > 0.1  # the work was real (20 bcrypt checks at cost 10)
-    # bcrypt on the loop would stall it ~20 times for a whole hash (tens of ms each). The
-    # 5th-worst lag ignores a few scheduler hiccups on this shared 2-core machine.
-    assert lags[4] < 0.050, f"event loop blocked: worst lags {[round(x * 1000, 1) for x in lags[:6]]} ms"
+    # bcrypt on the loop would stall it 20 times for a whole hash (60-120 ms each here). The
+    # 10th-worst lag ignores the scheduler hiccups of a loaded, shared 2-core machine.
+    assert lags[9] < 0.050, f"event loop blocked: worst lags {[round(x * 1000, 1) for x in lags[:12]]} ms"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 
 import jwt
@@ -93,6 +95,20 @@ async def test_hashing_leaves_the_loop_free() -> None:
         # Hashing on the loop would stall it 8 times for a whole hash; the 4th-worst lag
         # ignores a few scheduler hiccups on this shared machine.
         assert elapsed > 0.05 and lags[3] < 0.05, (elapsed, lags[:5])
+    finally:
+        hasher.close()
+
+
+async def test_bcrypt_threads_run_at_lower_priority() -> None:
+    hasher = PasswordHasher(cost=4)
+    try:
+        await hasher.hash("warm the pool up")
+        loop = asyncio.get_running_loop()
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        pool_nice = await loop.run_in_executor(
+            hasher._pool, lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+        assert pool_nice == min(own + 10, 19)
     finally:
         hasher.close()
 
