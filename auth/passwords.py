@@ -41,7 +41,8 @@ def _lower_thread_priority() -> None:
     """Runs in each bcrypt thread: on Linux, nice only this thread, so a burst of logins yields
     the CPU to the event loop (which carries the media path) instead of competing with it."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BCRYPT_NICENESS)
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + BCRYPT_NICENESS, 19))
     except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
         pass
 
