@@ -120,6 +120,17 @@ def stop_server(server: Server) -> None:
             server.process.wait()
 
 
+def restart_server(server: Server) -> None:
+    """Stop the server and start it again on the same address and data (tokens stay valid)."""
+    stop_server(server)
+    assert server.process.returncode == 0, server.log_path.read_text(errors="replace")[-4000:]
+    port = server.base.rsplit(":", 1)[1].split("/", 1)[0]
+    log_path = server.log_path.with_name(server.log_path.stem + "-restarted.log")
+    again = start_server(server.data_dir, log_path, "--port", port)
+    assert again.base == server.base, (again.base, server.base)
+    server.process, server.log_path = again.process, again.log_path
+
+
 def write_tone_wav(path: Path, freq: float = 330.0, seconds: float = 4.0, amplitude: float = 0.2,
                    rate: int = 48000) -> Path:
     """A mono 16-bit WAV tone (the fake microphone; Chromium loops it)."""
@@ -141,6 +152,11 @@ class ConsoleLog:
 
     errors: list[str] = field(default_factory=list)
     allowed_statuses: set[int] = field(default_factory=set)
+    allowed_patterns: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        """An error the browser itself logs in an expected situation (e.g. a refused connection)."""
+        self.allowed_patterns.append(re.compile(pattern))
 
     def allow_http(self, *statuses: int) -> None:
         """Chromium logs every 4xx fetch as a console error; an error-flow test expects some."""
@@ -151,6 +167,8 @@ class ConsoleLog:
             return
         m = re.match(r"Failed to load resource: the server responded with a status of (\d+)", msg.text)
         if m and int(m.group(1)) in self.allowed_statuses:
+            return
+        if any(p.search(msg.text) for p in self.allowed_patterns):
             return
         self.errors.append(f"console.error: {msg.text} ({msg.location.get('url', '')})")
 

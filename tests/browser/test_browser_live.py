@@ -4,7 +4,7 @@ people join, see and hear each other's presence, move, chat, mute, and leave."""
 from __future__ import annotations
 
 import pytest
-from browser_support import PASSWORD, NewSession, Server, Session, screenshot
+from browser_support import PASSWORD, NewSession, Server, Session, restart_server, screenshot
 from playwright.sync_api import Page, expect
 
 CONNECTED = 20_000  # ms: WebSocket + microphone + WebRTC (ICE/DTLS) on a busy 2-core machine
@@ -218,3 +218,31 @@ def test_reconnects_after_the_connection_drops(server: Server, new_session: NewS
     server.api("DELETE", f"rooms/{room}/members/sam", token=token)
     expect(sam.page.locator(".conn")).to_have_attribute("data-state", "failed")
     expect(sam.page.locator(".conn")).to_contain_text("You were removed from this room.")
+
+
+@pytest.mark.timeout(180)
+def test_survives_a_server_restart(server: Server, new_session: NewSession) -> None:
+    """The server goes away (1001) and comes back on the same address: the page reconnects the
+    WebSocket and renegotiates WebRTC by itself, and the room works again."""
+    token = server.register("uma")
+    server.register("vic")
+    room = server.create_room(token, "Kitchen", members=("vic",))
+    uma = new_session()
+    login_ui(uma, "uma")
+    uma.page.goto(f"/#/rooms/{room}/live")
+    expect(uma.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+
+    # While the server is down Chromium itself logs each refused reconnect attempt.
+    uma.console.allow(r"^WebSocket connection to 'ws://[^']+/ws' failed: .*ERR_CONNECTION_REFUSED")
+    restart_server(server)
+    expect(uma.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=30_000)
+    expect(uma.page.locator(".chat-log li.system").last).to_have_text("Reconnected.")
+    state = uma.page.evaluate("window.hubbubLive.media.pc.connectionState")
+    assert state == "connected", state
+
+    vic = new_session()
+    login_ui(vic, "vic")
+    vic.page.goto(f"/#/rooms/{room}/live")
+    expect(vic.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+    expect(avatar(uma.page, "vic")).to_be_visible()
+    expect(avatar(vic.page, "uma")).to_be_visible()
