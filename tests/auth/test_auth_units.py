@@ -88,13 +88,13 @@ async def test_hashing_leaves_the_loop_free() -> None:
 
         task = asyncio.create_task(ticker())
         start = time.perf_counter()
-        await asyncio.gather(*(hasher.hash(f"password-{i}") for i in range(8)))
+        await asyncio.gather(*(hasher.hash(f"password-{i}") for i in range(12)))
         elapsed = time.perf_counter() - start
         task.cancel()
         lags.sort(reverse=True)
-        # Hashing on the loop would stall it 8 times for a whole hash; the 4th-worst lag
-        # ignores a few scheduler hiccups on this shared machine.
-        assert elapsed > 0.05 and lags[3] < 0.05, (elapsed, lags[:5])
+        # Hashing on the loop would stall it 12 times for a whole hash; the 6th-worst lag
+        # ignores the scheduler hiccups of this loaded, shared machine.
+        assert elapsed > 0.05 and lags[5] < 0.05, (elapsed, lags[:8])
     finally:
         hasher.close()
 
