@@ -113,7 +113,16 @@ def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
         page.get_by_role("dialog", name="Sound of tonebot").get_by_label("Mute for me").check()
         wait_for_levels(page, lambda l, r: l < right_lr[1] - 30 and r < right_lr[1] - 30, "muted for me")
         # ...and unmuting brings it back.
-        page.get_by_role("dialog", name="Sound of tonebot").get_by_label("Mute for me").uncheck()
-        wait_for_levels(page, lambda l, r: r > -45 and r > l + MARGIN_DB, "unmuted again")
+        menu = page.get_by_role("dialog", name="Sound of tonebot")
+        menu.get_by_label("Mute for me").uncheck()
+        wait_for_levels(page, lambda l, r: abs(r - right_lr[1]) < 2 and r > l + MARGIN_DB, "unmuted again")
+        # Per-person volume: the slider down to 50 % with the keyboard (10 steps of 5 %) is about -6 dB.
+        slider = menu.get_by_label("Volume")
+        slider.focus()
+        for _ in range(10):
+            slider.press("ArrowLeft")
+        expect(slider).to_have_value("0.5")
+        expect(page.locator("ul.live-members li[data-username='tonebot']")).to_contain_text("50 %")
+        wait_for_levels(page, lambda l, r: 3 < right_lr[1] - r < 9 and r > l + MARGIN_DB, "half volume")
     finally:
         bot_loop.run(bot.close(), timeout=20)
