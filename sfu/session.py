@@ -119,7 +119,8 @@ class Session:
         if not isinstance(frame, av.AudioFrame) or frame.format.name != "s16" or frame.layout.name != "stereo":
             self.bad_frames += 1  # aiortc's Opus decoder always yields s16 stereo 48 kHz
             return
-        values = frame.to_ndarray().reshape(-1)
+        # a view of the decoded plane (1 us; to_ndarray() copies through vstack, 15 us)
+        values = np.frombuffer(frame.planes[0], dtype=np.int16, count=frame.samples * 2)
         if values.size == FRAME_VALUES and self._pending is None:
             self.buffer.push(values)
             return
