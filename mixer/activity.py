@@ -24,7 +24,5 @@ SILENT_SPEAKING = Activity(MIN_DBOV, True)  # no sound this tick, but within the
 
 def levels_dbov(energy: np.ndarray, samples: int) -> np.ndarray:
     """RMS level in dBov (0 = full-scale square wave) from per-source sums of squares over `samples`."""
-    rms = np.sqrt(np.asarray(energy, dtype=np.float64) / samples) / FULL_SCALE
-    with np.errstate(divide="ignore"):
-        level = 20.0 * np.log10(rms)
-    return np.clip(level, MIN_DBOV, 0.0)
+    power = np.maximum(np.asarray(energy, dtype=np.float64) / (samples * FULL_SCALE**2), 1e-30)
+    return np.clip(10.0 * np.log10(power), MIN_DBOV, 0.0)

@@ -247,7 +247,7 @@ class Room:
         d = np.hypot(dx, dy)
         lateral = dx * f[o + COS_H, lis].astype(f32)
         lateral -= dy * f[o + SIN_H, lis].astype(f32)
-        sin_az = np.divide(lateral, d, out=np.zeros_like(d), where=d > 1e-6)
+        sin_az = lateral / np.maximum(d, 1e-6)  # d = 0 means lateral = 0: centred, as Web Audio does
         amp = distance_gain(d, acoustics) * f[o + EFF, src]
         amp[lis == src] = 0.0
         keys, factors = self._prefs_table(prev)
