@@ -17,7 +17,7 @@ export class RoomMap {
     this.onMove = onMove;
     this.onMenu = onMenu;
     this.avatars = new Map();
-    this.radius = Math.max(0.3, Math.min(2.5, Math.max(width, height) / 36));
+    this.radius = Math.max(0.3, Math.min(2.5, Math.max(width, height) / 30));
     this.lastSent = 0;
     this.sendTimer = null;
     this.dragging = false;
