@@ -246,3 +246,33 @@ def test_survives_a_server_restart(server: Server, new_session: NewSession) -> N
     expect(vic.page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
     expect(avatar(uma.page, "vic")).to_be_visible()
     expect(avatar(vic.page, "uma")).to_be_visible()
+
+
+def test_offer_munging_asks_for_stereo_opus(server: Server, new_session: NewSession) -> None:
+    """sdp.js, run in the page: stereo=1;sprop-stereo=1 added to, or overriding, every Opus fmtp."""
+    page = new_session().page
+    page.goto("/#/login")
+    out = page.evaluate("""async () => {
+        const { withStereoOpus, hasStereoOpus } = await import('./static/js/live/sdp.js');
+        const base = 'v=0\\r\\nm=audio 9 UDP/TLS/RTP/SAVPF 111 63 0\\r\\na=rtpmap:111 opus/48000/2\\r\\n';
+        const cases = {
+          existing: base + 'a=fmtp:111 minptime=10;useinbandfec=1\\r\\na=rtpmap:0 PCMU/8000\\r\\n',
+          mono: base + 'a=fmtp:111 minptime=10;stereo=0;useinbandfec=1\\r\\n',
+          missing: base + 'a=rtpmap:0 PCMU/8000\\r\\n',
+          none: 'v=0\\r\\nm=audio 9 UDP/TLS/RTP/SAVPF 0\\r\\na=rtpmap:0 PCMU/8000\\r\\n',
+        };
+        const result = {};
+        for (const [k, sdp] of Object.entries(cases)) {
+          const munged = withStereoOpus(sdp);
+          result[k] = { sdp: munged, stereo: hasStereoOpus(munged), before: hasStereoOpus(sdp) };
+        }
+        return result;
+    }""")
+    assert "a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1\r\n" in out["existing"]["sdp"]
+    assert "a=fmtp:111 minptime=10;stereo=1;useinbandfec=1;sprop-stereo=1\r\n" in out["mono"]["sdp"]
+    assert "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 stereo=1;sprop-stereo=1\r\na=rtpmap:0" in out["missing"]["sdp"]
+    assert out["none"]["sdp"] == "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n"
+    assert [out[k]["before"] for k in ("existing", "mono", "missing", "none")] == [False, False, False, False]
+    assert [out[k]["stereo"] for k in ("existing", "mono", "missing", "none")] == [True, True, True, False]
+    for k in ("existing", "mono", "missing"):
+        assert out[k]["sdp"].count("a=fmtp:111 ") == 1
