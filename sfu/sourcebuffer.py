@@ -2,7 +2,7 @@
 
 The room clock pops one frame per tick; the source's reader pushes frames as the decoder
 delivers them. Latency stays bounded: a backlog beyond ``max_frames`` drops the oldest, and a
-cushion that has stayed above one frame for a whole window is trimmed by one frame (clock drift
+cushion that has stayed above one frame for a whole window (0.5 s) is trimmed by one frame (clock drift
 between the sender and our room clock). A tick with nothing to play while the source is
 talking is concealed: the first with a time-reversed, faded copy of the last frame
 (continuous at the junction, so no click), the following ones with silence.
@@ -22,7 +22,7 @@ class SourceBuffer:
     """Per-source frame FIFO with prefetch, bounded delay, drift trim and concealment."""
 
     def __init__(
-        self, *, prefetch: int = 2, max_frames: int = 4, trim_window: int = 50, hangover: int = 5
+        self, *, prefetch: int = 2, max_frames: int = 4, trim_window: int = 25, hangover: int = 5
     ) -> None:
         if not 1 <= prefetch <= max_frames:
             raise ValueError("need 1 <= prefetch <= max_frames")
