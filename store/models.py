@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -66,7 +67,11 @@ class ApiKey:
 
 @dataclass(frozen=True)
 class Room:
-    """A room and its floor: `width` x `height` metres, at most `max_participants` live at once."""
+    """A room and its floor: `width` x `height` metres, at most `max_participants` live at once.
+
+    `acoustics` holds only the mixer settings the host changed (field name -> value); the store
+    does not know the mixer's defaults, so the web layer (web.api.acoustics) fills them in.
+    """
 
     id: str
     name: str
@@ -76,9 +81,10 @@ class Room:
     max_participants: int
     host_id: str
     created_at: int
+    acoustics: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The room as members see it."""
+        """The room as members see it, without acoustics (web.api.acoustics.room_json adds the effective ones)."""
         return {
             "id": self.id,
             "name": self.name,

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 import aiosqlite
 
 from store.db import Database
-from store.errors import AlreadyMember, RoomLimitExceeded, RoomNotFound, UserNotFound
+from store.errors import AlreadyMember, InvalidValue, RoomLimitExceeded, RoomNotFound, UserNotFound
 from store.models import Member, Room, new_id, now_ms
 
-_COLUMNS = "r.id, r.name, r.description, r.width, r.height, r.max_participants, r.host_id, r.created_at"
+_COLUMNS = (
+    "r.id, r.name, r.description, r.width, r.height, r.max_participants, r.host_id, r.created_at, r.acoustics"
+)
 DAY_MS = 24 * 3600 * 1000
+
+AcousticsCheck = Callable[[Mapping[str, Any]], object]
 
 
 def _room(row: aiosqlite.Row) -> Room:
-    return Room(row[0], row[1], row[2], float(row[3]), float(row[4]), int(row[5]), row[6], int(row[7]))
+    return Room(
+        row[0], row[1], row[2], float(row[3]), float(row[4]), int(row[5]), row[6], int(row[7]), json.loads(row[8])
+    )
+
+
+def merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with `patch` applied as a JSON Merge Patch (RFC 7386, one level): a value
+    replaces, None removes the key (back to the default)."""
+    merged = {**current, **patch}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -65,10 +81,13 @@ class RoomRepo:
         height: float,
         max_participants: int,
         daily_limit: int,
+        acoustics: Mapping[str, Any] | None = None,
     ) -> Room:
-        """Create a room with its creator as host and first member, within the daily quota."""
+        """Create a room with its creator as host and first member, within the daily quota.
+        `acoustics`: the mixer settings that differ from the defaults (checked by the caller)."""
         now = now_ms()
-        room = Room(new_id(), name, description, width, height, max_participants, host_id, now)
+        overrides = merge_patch({}, acoustics or {})
+        room = Room(new_id(), name, description, width, height, max_participants, host_id, now, overrides)
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 "SELECT count(*), min(created_at) FROM room_creations WHERE user_id = ? AND created_at > ?",
@@ -79,15 +98,62 @@ class RoomRepo:
                 retry_after = (int(row[1]) + DAY_MS - now) / 1000
                 raise RoomLimitExceeded(f"at most {daily_limit} rooms may be created per day", retry_after)
             await conn.execute(
-                "INSERT INTO rooms (id, name, description, width, height, max_participants, host_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (room.id, name, description, width, height, max_participants, host_id, now),
+                "INSERT INTO rooms"
+                " (id, name, description, width, height, max_participants, host_id, created_at, acoustics)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (room.id, name, description, width, height, max_participants, host_id, now, json.dumps(overrides)),
             )
             await conn.execute(
                 "INSERT INTO members (room_id, user_id, joined_at) VALUES (?, ?, ?)", (room.id, host_id, now)
             )
             await conn.execute("INSERT INTO room_creations (user_id, created_at) VALUES (?, ?)", (host_id, now))
         return room
+
+    async def update(
+        self,
+        room_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        max_participants: int | None = None,
+        acoustics: Mapping[str, Any] | None = None,
+        check_acoustics: AcousticsCheck | None = None,
+    ) -> Room:
+        """Change the given settings (None = keep) in one transaction and return the new room.
+
+        `acoustics` is merged into the stored overrides (see `merge_patch`) inside the transaction,
+        so two concurrent changes of different fields both survive. `check_acoustics` sees the
+        merged overrides before anything is written; a ValueError from it becomes InvalidValue
+        and nothing changes. Width and height are fixed at creation.
+        """
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(f"SELECT {_COLUMNS} FROM rooms r WHERE r.id = ?", (room_id,))
+            row = await cur.fetchone()
+            if row is None:
+                raise RoomNotFound("no such room")
+            room = _room(row)
+            changes: dict[str, Any] = {}
+            if name is not None:
+                changes["name"] = name
+            if description is not None:
+                changes["description"] = description
+            if max_participants is not None:
+                changes["max_participants"] = max_participants
+            if acoustics is not None:
+                merged = merge_patch(room.acoustics, acoustics)
+                if check_acoustics is not None:
+                    try:
+                        check_acoustics(merged)
+                    except ValueError as exc:
+                        raise InvalidValue("acoustics", f"acoustics: {exc}") from None
+                changes["acoustics"] = merged
+            if not changes:
+                return room
+            columns = {k: json.dumps(v) if k == "acoustics" else v for k, v in changes.items()}
+            # Column names come from the fixed keys above, never from the caller.
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            await conn.execute(f"UPDATE rooms SET {assignments} WHERE id = ?", (*columns.values(), room_id))
+        return replace(room, **changes)
 
     async def get(self, room_id: str) -> Room:
         """The room (no access check: use get_for_member for anything a user asked for)."""
