@@ -138,7 +138,9 @@ export async function renderLive(view, roomId) {
     menuFor = null;
   }
   menu.addEventListener("keydown", (e) => { if (e.key === "Escape") { closeMenu(); map.svg.focus(); } });
-  const outside = (e) => { if (!menu.hidden && !menu.contains(e.target) && !e.target.closest?.("button")) closeMenu(); };
+  const outside = (e) => {
+    if (!menu.hidden && !menu.contains(e.target) && !e.target.closest?.("button[aria-label^='Sound of']")) closeMenu();
+  };
   document.addEventListener("pointerdown", outside);
 
   function setPref(id, change) {
@@ -221,12 +223,14 @@ export async function renderLive(view, roomId) {
   let ctx = null;
   let analysers = null;
   let meterTimer = null;
+  let source = null;
   function attachStream(stream) {
     audio.srcObject = stream;
     playAudio();
     try {
       if (!ctx) ctx = new AudioContext();
-      const source = ctx.createMediaStreamSource(stream);
+      if (source) source.disconnect();  // the previous connection's stream
+      source = ctx.createMediaStreamSource(stream);
       // An explicit 2-channel node before the splitter: the two channels are the real L and R.
       const stereo = new GainNode(ctx, { channelCount: 2, channelCountMode: "explicit", channelInterpretation: "speakers" });
       const splitter = ctx.createChannelSplitter(2);
