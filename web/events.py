@@ -1,4 +1,4 @@
-"""Hooks the live (WebSocket) layer registers into, so REST changes can end live sessions."""
+"""Hooks the live (WebSocket) layer registers into, so REST changes reach live sessions (end them, retune them)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from store.models import Room
+
 log = logging.getLogger(__name__)
 
 MemberRemoved = Callable[[str, str], Awaitable[None]]
 CredentialsRevoked = Callable[[str], Awaitable[None]]
+RoomUpdated = Callable[[Room], Awaitable[None]]
 
 
 def _no_sessions() -> int:
@@ -22,11 +25,14 @@ class LiveHooks:
 
     `member_removed(room_id, user_id)`: a member was removed, left, or the room was deleted.
     `credentials_revoked(user_id)`: password changed, API key revoked or account deleted.
+    `room_updated(room)`: the host changed the room's settings (PATCH); `room` is the new state,
+    `web.api.acoustics.room_acoustics(room)` its mixer settings for `MediaPlane.set_acoustics`.
     `session_count()`: connected live sessions, reported by /health.
     """
 
     member_removed: list[MemberRemoved] = field(default_factory=list)
     credentials_revoked: list[CredentialsRevoked] = field(default_factory=list)
+    room_updated: list[RoomUpdated] = field(default_factory=list)
     session_count: Callable[[], int] = _no_sessions
 
     async def fire_member_removed(self, room_id: str, user_id: str) -> None:
@@ -44,3 +50,11 @@ class LiveHooks:
                 await callback(user_id)
             except Exception:
                 log.exception("credentials_revoked hook failed")
+
+    async def fire_room_updated(self, room: Room) -> None:
+        """Tell every listener the room's settings changed, so live sessions can follow."""
+        for callback in list(self.room_updated):
+            try:
+                await callback(room)
+            except Exception:
+                log.exception("room_updated hook failed")

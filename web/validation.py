@@ -15,14 +15,15 @@ from web.errors import ApiError
 
 @dataclass(frozen=True)
 class Field:
-    """One body field: `kind` is "str", "int" or "number"; optional fields take `default`."""
+    """One body field: `kind` is "str", "int", "number" or "object"; optional fields take `default`."""
 
     kind: str
     required: bool = True
     default: Any = None
 
 
-_KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "number": (int, float)}
+_KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "number": (int, float), "object": (dict,)}
+_NOUNS = {"str": "a string", "int": "an integer", "number": "a number", "object": "a JSON object"}
 
 
 def _bad(code: str, message: str) -> ApiError:
@@ -41,21 +42,37 @@ async def read_json(request: web.Request, spec: Mapping[str, Field]) -> dict[str
         raise _bad("invalid_json", "request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise _bad("invalid_json", "request body must be a JSON object")
+    return check_fields(body, spec)
+
+
+def check_fields(
+    body: Mapping[str, Any], spec: Mapping[str, Field], *, prefix: str = "", partial: bool = False
+) -> dict[str, Any]:
+    """`body` (a JSON object) checked against `spec`: 400 for wrong types, unknown or missing fields.
+
+    Error messages name fields with `prefix` (e.g. "acoustics." for a nested object). With
+    `partial` (merge-style updates) only the fields present come back, an explicit null as None,
+    so "leave as is" and "back to the default" stay distinguishable.
+    """
     unknown = sorted(set(body) - set(spec))
     if unknown:
-        raise _bad("unknown_field", f"unknown field: {unknown[0]}")
+        raise _bad("unknown_field", f"unknown field: {prefix}{unknown[0]}")
     out: dict[str, Any] = {}
     for name, field in spec.items():
+        if partial and name in body and body[name] is None:
+            out[name] = None
+            continue
         if name not in body or body[name] is None and not field.required:
-            if field.required:
-                raise _bad("missing_field", f"missing field: {name}")
-            out[name] = field.default
+            if field.required and not partial:
+                raise _bad("missing_field", f"missing field: {prefix}{name}")
+            if not partial:
+                out[name] = field.default
             continue
         value = body[name]
         if isinstance(value, bool) or not isinstance(value, _KINDS[field.kind]):
-            raise _bad("invalid_type", f"{name} must be a {'string' if field.kind == 'str' else field.kind}")
+            raise _bad("invalid_type", f"{prefix}{name} must be {_NOUNS[field.kind]}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise _bad("invalid_type", f"{name} must be a finite number")
+            raise _bad("invalid_type", f"{prefix}{name} must be a finite number")
         out[name] = value
     return out
 

@@ -54,6 +54,7 @@ async def test_non_members_get_404_everywhere(client: AppClient, api: Api) -> No
     attempts = [
         ("GET", f"/api/rooms/{room_id}", None),
         ("DELETE", f"/api/rooms/{room_id}", None),
+        ("PATCH", f"/api/rooms/{room_id}", {"name": "mine"}),
         ("GET", f"/api/rooms/{room_id}/members", None),
         ("POST", f"/api/rooms/{room_id}/members", {"username": "eve"}),
         ("DELETE", f"/api/rooms/{room_id}/members/alice", None),

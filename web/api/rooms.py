@@ -1,10 +1,11 @@
-"""Rooms and members: create, list mine, details, delete, add/remove members, leave."""
+"""Rooms and members: create, list mine, details, change settings, delete, add/remove members, leave."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from auth.policy import ensure_host, ensure_member
+from web.api.acoustics import check, checked, parse_overrides, room_json
 from web.errors import ApiError
 from web.keys import CONFIG, HOOKS, PRINCIPAL, STORE
 from web.validation import Field, check_length, check_range, read_json
@@ -13,6 +14,18 @@ DEFAULT_SIZE = 20.0
 DEFAULT_MAX_PARTICIPANTS = 50
 MAX_SIZE = 1000.0
 MAX_PARTICIPANTS = 500
+
+
+def _name(value: str) -> str:
+    return check_length("name", value.strip(), 1, 100)
+
+
+def _description(value: str) -> str:
+    return check_length("description", value, 0, 1000)
+
+
+def _max_participants(value: int) -> int:
+    return int(check_range("max_participants", value, 1, MAX_PARTICIPANTS))
 
 
 async def create_room(request: web.Request) -> web.Response:
@@ -25,30 +38,69 @@ async def create_room(request: web.Request) -> web.Response:
             "width": Field("number", required=False, default=DEFAULT_SIZE),
             "height": Field("number", required=False, default=DEFAULT_SIZE),
             "max_participants": Field("int", required=False, default=DEFAULT_MAX_PARTICIPANTS),
+            "acoustics": Field("object", required=False, default={}),
         },
     )
-    name = check_length("name", body["name"].strip(), 1, 100)
-    description = check_length("description", body["description"], 0, 1000)
+    name = _name(body["name"])
+    description = _description(body["description"])
     width = float(check_range("width", body["width"], 1, MAX_SIZE))
     height = float(check_range("height", body["height"], 1, MAX_SIZE))
-    max_participants = int(check_range("max_participants", body["max_participants"], 1, MAX_PARTICIPANTS))
+    max_participants = _max_participants(body["max_participants"])
+    acoustics = {k: v for k, v in parse_overrides(body["acoustics"]).items() if v is not None}
+    checked(acoustics)
     room = await request.app[STORE].rooms.create(
         request[PRINCIPAL].user_id, name, description, width, height, max_participants,
-        request.app[CONFIG].room_daily_limit,
+        request.app[CONFIG].room_daily_limit, acoustics=acoustics,
     )
-    return web.json_response({"room": room.to_json()}, status=201)
+    return web.json_response({"room": room_json(room)}, status=201)
 
 
 async def list_rooms(request: web.Request) -> web.Response:
     """GET /api/rooms"""
     rooms = await request.app[STORE].rooms.list_for_user(request[PRINCIPAL].user_id)
-    return web.json_response({"rooms": [r.to_json() for r in rooms]})
+    return web.json_response({"rooms": [room_json(r) for r in rooms]})
 
 
 async def get_room(request: web.Request) -> web.Response:
     """GET /api/rooms/{room_id}"""
     room = await ensure_member(request.app[STORE], request[PRINCIPAL], request.match_info["room_id"])
-    return web.json_response({"room": room.to_json()})
+    return web.json_response({"room": room_json(room)})
+
+
+async def update_room(request: web.Request) -> web.Response:
+    """PATCH /api/rooms/{room_id}: the host changes name, description, capacity or acoustics
+    (a partial `acoustics` object is merged into the current one; null resets a field)."""
+    store = request.app[STORE]
+    room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
+    ensure_host(request[PRINCIPAL], room)
+    body = await read_json(
+        request,
+        {
+            "name": Field("str", required=False),
+            "description": Field("str", required=False),
+            "max_participants": Field("int", required=False),
+            "acoustics": Field("object", required=False),
+            # Accepted only to say why they cannot change: live positions are bounded by the floor.
+            "width": Field("number", required=False),
+            "height": Field("number", required=False),
+        },
+    )
+    for fixed in ("width", "height"):
+        if body[fixed] is not None:
+            raise ApiError(400, "immutable_field", f"{fixed} is fixed when the room is created")
+    changes = {k: v for k, v in body.items() if v is not None}
+    if not changes:
+        return web.json_response({"room": room_json(room)})
+    updated = await store.rooms.update(
+        room.id,
+        name=None if body["name"] is None else _name(body["name"]),
+        description=None if body["description"] is None else _description(body["description"]),
+        max_participants=None if body["max_participants"] is None else _max_participants(body["max_participants"]),
+        acoustics=None if body["acoustics"] is None else parse_overrides(body["acoustics"]),
+        check_acoustics=check,
+    )
+    await request.app[HOOKS].fire_room_updated(updated)
+    return web.json_response({"room": room_json(updated)})
 
 
 async def delete_room(request: web.Request) -> web.Response:
@@ -111,6 +163,7 @@ def add_routes(app: web.Application, prefix: str) -> None:
     r.add_get(f"{prefix}/api/rooms", list_rooms)
     r.add_post(f"{prefix}/api/rooms", create_room)
     r.add_get(f"{prefix}/api/rooms/{{room_id}}", get_room)
+    r.add_patch(f"{prefix}/api/rooms/{{room_id}}", update_room)
     r.add_delete(f"{prefix}/api/rooms/{{room_id}}", delete_room)
     r.add_get(f"{prefix}/api/rooms/{{room_id}}/members", list_members)
     r.add_post(f"{prefix}/api/rooms/{{room_id}}/members", add_member)
