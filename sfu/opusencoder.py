@@ -22,7 +22,9 @@ TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 class OpusEncoder:
     """libopus via PyAV: 20 ms stereo s16 frames in, Opus packets out (one thread at a time)."""
 
-    def __init__(self, bitrate: int = 64000, *, fec: bool = True, expected_loss_percent: int = 5) -> None:
+    def __init__(
+        self, bitrate: int = 64000, *, fec: bool = True, expected_loss_percent: int = 5, complexity: int = 5
+    ) -> None:
         codec = av.CodecContext.create("libopus", "w")
         assert isinstance(codec, av.AudioCodecContext)
         codec.bit_rate = bitrate
@@ -34,6 +36,7 @@ class OpusEncoder:
             "application": "voip",
             "frame_duration": "20",
             "vbr": "constrained",  # plain VBR overshoots the target by ~25 % on tonal input
+            "compression_level": str(complexity),  # libopus complexity; its default is 10
         }
         if fec and expected_loss_percent > 0:
             options["fec"] = "1"

@@ -52,7 +52,12 @@ class Session:
         self._on_connected = on_connected
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
-        self.encoder = OpusEncoder(config.bitrate, fec=config.fec, expected_loss_percent=config.expected_loss_percent)
+        self.encoder = OpusEncoder(
+            config.bitrate,
+            fec=config.fec,
+            expected_loss_percent=config.expected_loss_percent,
+            complexity=config.opus_complexity,
+        )
         self.buffer = SourceBuffer(prefetch=config.prefetch_frames, max_frames=config.max_buffer_frames)
         self.client_sends_audio = False
         self.connected = False

@@ -67,4 +67,4 @@ async def test_chromium_hears_a_left_source_on_the_left(harness_factory) -> None
     right = sum(lv[1] for lv in levels) / len(levels)
     assert left > 0.01, levels  # the mix arrives and is audible
     assert 20 * math.log10(left / max(right, 1e-9)) >= 15, levels  # decoded as stereo, source on the left
-    assert stats["frames_in"] > 50 and stats["concealed"] < 10  # the browser's microphone reaches the plane
+    assert stats["frames_in"] > 50 and stats["frames_in_per_s"] > 40  # the browser's microphone reaches the plane

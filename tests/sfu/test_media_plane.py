@@ -34,7 +34,7 @@ async def test_spatial_mix_frame_rate_and_opus_answer(harness_factory) -> None:
     me.recorder.clear()
     start = loop.time()
     frames_before = me.recorder.frames
-    await asyncio.sleep(6.0)
+    await asyncio.sleep(8.0)
     elapsed = loop.time() - start
     rate = (me.recorder.frames - frames_before) / elapsed
     room_stats = h.plane.stats()["rooms_detail"]["r"]
