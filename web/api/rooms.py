@@ -88,8 +88,7 @@ async def update_room(request: web.Request) -> web.Response:
     for fixed in ("width", "height"):
         if body[fixed] is not None:
             raise ApiError(400, "immutable_field", f"{fixed} is fixed when the room is created")
-    changes = {k: v for k, v in body.items() if v is not None}
-    if not changes:
+    if all(value is None for value in body.values()):
         return web.json_response({"room": room_json(room)})
     updated = await store.rooms.update(
         room.id,
