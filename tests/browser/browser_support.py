@@ -3,18 +3,11 @@ microphone WAV, console-error collection and screenshots."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import signal
-import socket
 import struct
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,102 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
+from serverproc import PASSWORD, SIGNUP_SECRET, Server, start_server, stop_server  # noqa: F401 - re-exported to the tests
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-SIGNUP_SECRET = "browser-test-secret"
-PASSWORD = "correct horse battery"
 # Screenshots are test artifacts (CI can upload them); the README's copies in docs/screenshots are
 # refreshed with HUBBUB_SCREENSHOT_DIR=docs/screenshots ./dev test tests/browser.
 SCREENSHOTS = Path(os.environ.get("HUBBUB_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "hubbub-screenshots")
-# WebRTC needs a real interface: aioice never gathers 127.0.0.1.
-HOST = os.environ.get("HUBBUB_TEST_HOST") or "192.0.2.2"
-
-
-def _host_address() -> str:
-    """HOST if this machine has it, else the address the default route leaves from."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((HOST, 0))
-        return HOST
-    except OSError:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; picks the outgoing interface
-            return str(s.getsockname()[0])
-
-
-@dataclass
-class Server:
-    """A running `hubbub serve` process."""
-
-    base: str  # http://host:port/
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    data_dir: Path
-
-    @property
-    def origin(self) -> str:
-        return self.base.rstrip("/")
-
-    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
-        """One REST call from the test itself (setup), raising on errors."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.base}api/{path}", data=data, method=method)
-        if body is not None:
-            req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else None
-
-    def register(self, username: str, password: str = PASSWORD) -> str:
-        """Create an account and return an access token."""
-        self.api("POST", "auth/register", {"username": username, "password": password, "signup_secret": SIGNUP_SECRET})
-        return str(self.api("POST", "auth/login", {"username": username, "password": password})["access_token"])
-
-    def create_room(self, token: str, name: str, width: float = 20, height: float = 20, members: tuple[str, ...] = ()) -> str:
-        room_id = str(self.api("POST", "rooms", {"name": name, "width": width, "height": height}, token)["room"]["id"])
-        for member in members:
-            self.api("POST", f"rooms/{room_id}/members", {"username": member}, token)
-        return room_id
-
-
-def start_server(data_dir: Path, log_path: Path, *extra_args: str) -> Server:
-    """`hubbub serve` on a free port of the machine's interface; `extra_args` override the defaults."""
-    host = _host_address()
-    log = open(log_path, "wb")  # noqa: SIM115 - closed when the process ends
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--host", host, "--port", "0", "--data-dir", str(data_dir),
-         "--signup-secret", SIGNUP_SECRET, "--jwt-secret", "browser-tests-jwt-secret-" + "y" * 40,
-         "--bcrypt-cost", "4", "--login-rate-per-ip", "1000", "--login-rate-per-username", "1000",
-         "--log-level", "WARNING", *extra_args],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        text = log_path.read_text(errors="replace")
-        m = re.search(r"hubbub listening on (http://\S+/)", text)
-        if m:
-            return Server(m.group(1), process, log_path, data_dir)
-        if process.poll() is not None:
-            raise RuntimeError(f"hubbub serve exited with {process.returncode}:\n{text}")
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    raise RuntimeError(f"hubbub serve did not start:\n{log_path.read_text(errors='replace')}")
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
 
 
 def restart_server(server: Server) -> None:
