@@ -59,7 +59,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
             status=204,
             headers={
                 "Access-Control-Allow-Origin": origin or "",
-                "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE",
+                "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE",
                 "Access-Control-Allow-Headers": "Authorization, Content-Type",
                 "Access-Control-Max-Age": "600",
                 "Vary": "Origin",

@@ -51,6 +51,8 @@ async def test_cors_allows_only_configured_origins(make_client: Any) -> None:
     preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
     resp = await client.options("/api/rooms", headers=preflight)
     assert resp.status == 204 and "Authorization" in resp.headers["Access-Control-Allow-Headers"]
+    allowed = {m.strip() for m in resp.headers["Access-Control-Allow-Methods"].split(",")}
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= allowed  # every method the API routes use
     resp = await client.options("/api/rooms", headers={**preflight, "Origin": "https://evil.example"})
     assert resp.status == 405 and "Access-Control-Allow-Origin" not in resp.headers
 
