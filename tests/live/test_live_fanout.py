@@ -10,7 +10,8 @@ from web.live.fanout import measure
 
 async def test_fanout_quick_variant_completes_and_reports() -> None:
     result = await measure(clients=8, rate=20.0, duration=1.0, warmup=0.5)
-    assert result.clients == 8 and result.disconnected_clients == 0 and result.errors_received == 0
+    assert result.clients == 8 and result.client_processes == 2
+    assert result.disconnected_clients == 0 and result.errors_received == 0
     assert result.moves_sent > 100
     assert result.delay_samples > 100 and not math.isnan(result.delay_p99_ms)
     assert 0 < result.delay_p50_ms <= result.delay_p99_ms <= result.delay_max_ms

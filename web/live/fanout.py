@@ -5,8 +5,9 @@ the other members inside a `positions` batch (p50/p99).
     python -m web.live.fanout [--clients 200] [--rate 20] [--duration 10] [--runs 3] [--json docs/bench/fanout.json]
 
 Delay = time a member received the batch holding a position - time its owner sent that move, both
-on this process's monotonic clock. Observer clients (a sample) parse every batch; the others just
-read, so the measuring process itself does not become the bottleneck.
+on the machine's monotonic clock. The clients run in `--procs` worker processes; observer clients
+(a sample) parse every batch and time the moves of their own process's clients; the others just
+read, so the measuring side does not become the bottleneck.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -24,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +55,8 @@ class FanoutResult:
     delay_max_ms: float
     server_cpu_percent_of_one_core: float
     client_cpu_percent_of_one_core: float
-    client_loop_lag_p99_ms: float  # the measuring process's own scheduling delay (part of the figures)
+    client_loop_lag_p99_ms: float  # the measuring processes' own scheduling delay (part of the figures)
+    client_processes: int
     disconnected_clients: int
     errors_received: int
     target_p99_ms: float = 100.0
@@ -220,51 +224,115 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0 if ordered else float("nan")
 
 
-async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: float = 20.0, duration: float = 10.0,
-                     warmup: float = 3.0, observers: int = 20) -> FanoutResult:
-    """Drive the running server at `base` and measure."""
+@dataclass(frozen=True)
+class _Job:
+    """What one client worker process drives: its share of the users, and who observes."""
+
+    url: str
+    room_id: str
+    users: tuple[tuple[str, str, bool], ...]  # (user id, token, observer)
+    rate: float
+
+
+def _worker_main(job: _Job, pipe: Connection) -> None:
+    """Entry point of a client worker process (spawned: a clean interpreter and event loop)."""
+    asyncio.run(_worker(job, pipe))
+
+
+async def _worker(job: _Job, pipe: Connection) -> None:
+    loop = asyncio.get_running_loop()
     stats = _Stats()
     stop = asyncio.Event()
-    ready = asyncio.Barrier(clients + 1)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        room_id, users = await _setup_room(http, base, clients)
-        url = base.replace("http://", "ws://") + "/ws"
-        tasks = [asyncio.create_task(_client(http, url, room_id, uid, tok, i % max(1, clients // observers) == 0,
-                                             rate, stats, stop, ready))
-                 for i, (uid, tok) in enumerate(users)]
-        await asyncio.wait_for(ready.wait(), 60)
+    ready = asyncio.Barrier(len(job.users) + 1)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        tasks = [asyncio.create_task(_client(http, job.url, job.room_id, uid, tok, observer, job.rate, stats,
+                                             stop, ready))
+                 for uid, tok, observer in job.users]
+        await asyncio.wait_for(ready.wait(), 120)
+        pipe.send("ready")
+        t0, t1 = await loop.run_in_executor(None, pipe.recv)  # the window, on the shared monotonic clock
         tasks.append(asyncio.create_task(_probe_loop(stats, stop)))
-        await asyncio.sleep(warmup)
-        stats.measuring = True
-        cpu0, me0, t0 = _proc_cpu_seconds(server_pid), time.process_time(), time.monotonic()
-        await asyncio.sleep(duration)
-        cpu1, me1, t1 = _proc_cpu_seconds(server_pid), time.process_time(), time.monotonic()
-        stats.measuring = False
+        await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+        stats.measuring, cpu0 = True, time.process_time()
+        await asyncio.sleep(max(0.0, t1 - time.monotonic()))
+        stats.measuring, cpu1 = False, time.process_time()
         stop.set()
         await asyncio.wait(tasks, timeout=10)
-        for t in tasks:
-            t.cancel()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    pipe.send({"delays": stats.delays, "batches": stats.batches, "entries": stats.entries,
+               "batch_bytes": stats.batch_bytes, "errors": stats.errors, "disconnected": stats.disconnected,
+               "moves": stats.moves, "loop_lags": stats.loop_lags, "cpu": cpu1 - cpu0})
+
+
+async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: float = 20.0,
+                     duration: float = 10.0, warmup: float = 3.0, observers: int = 20,
+                     procs: int = 2) -> FanoutResult:
+    """Drive the running server at `base` from `procs` client processes and measure.
+
+    Each process times the moves of its own clients as its observers receive them (the server
+    treats every member alike, so this samples the same delay without sharing state)."""
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as http:
+        room_id, users = await _setup_room(http, base, clients)
+    every = max(1, clients // observers)
+    tagged = [(uid, tok, i % every == 0) for i, (uid, tok) in enumerate(users)]
+    url = base.replace("http://", "ws://") + "/ws"
+    ctx = multiprocessing.get_context("spawn")
+    workers = []
+    for k in range(procs):
+        mine, theirs = ctx.Pipe()
+        job = _Job(url, room_id, tuple(tagged[k::procs]), rate)
+        proc = ctx.Process(target=_worker_main, args=(job, theirs), daemon=True)
+        proc.start()
+        workers.append((proc, mine))
+
+    def recv(pipe: Connection, timeout: float) -> Any:
+        if not pipe.poll(timeout):
+            raise TimeoutError("a client worker did not answer")
+        return pipe.recv()
+
+    try:
+        for _, pipe in workers:
+            assert await loop.run_in_executor(None, recv, pipe, 120.0) == "ready"
+        t0 = time.monotonic() + warmup
+        t1 = t0 + duration
+        for _, pipe in workers:
+            pipe.send((t0, t1))
+        await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+        cpu0 = _proc_cpu_seconds(server_pid)
+        await asyncio.sleep(max(0.0, t1 - time.monotonic()))
+        cpu1 = _proc_cpu_seconds(server_pid)
+        parts = [await loop.run_in_executor(None, recv, pipe, 60.0) for _, pipe in workers]
+    finally:
+        for proc, pipe in workers:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+            pipe.close()
+    delays = [d for p in parts for d in p["delays"]]
+    lags = [d for p in parts for d in p["loop_lags"]]
+    batches = sum(p["batches"] for p in parts)
     elapsed = t1 - t0
-    n_observers = sum(1 for i in range(clients) if i % max(1, clients // observers) == 0)
+    n_observers = sum(1 for _, _, observer in tagged if observer)
     return FanoutResult(
-        clients=clients, move_rate_hz=rate, duration_s=round(elapsed, 2), moves_sent=stats.moves,
-        positions_messages_per_client_per_s=round(stats.batches / n_observers / elapsed, 2),
-        mean_entries_per_batch=round(stats.entries / max(1, stats.batches), 1),
-        mean_batch_bytes=round(stats.batch_bytes / max(1, stats.batches)),
-        delay_samples=len(stats.delays),
-        delay_p50_ms=round(_pct(stats.delays, 0.50), 2), delay_p90_ms=round(_pct(stats.delays, 0.90), 2),
-        delay_p99_ms=round(_pct(stats.delays, 0.99), 2),
-        delay_max_ms=round(max(stats.delays, default=float("nan")) * 1000, 2),
+        clients=clients, move_rate_hz=rate, duration_s=round(elapsed, 2), moves_sent=sum(p["moves"] for p in parts),
+        positions_messages_per_client_per_s=round(batches / n_observers / elapsed, 2),
+        mean_entries_per_batch=round(sum(p["entries"] for p in parts) / max(1, batches), 1),
+        mean_batch_bytes=round(sum(p["batch_bytes"] for p in parts) / max(1, batches)),
+        delay_samples=len(delays),
+        delay_p50_ms=round(_pct(delays, 0.50), 2), delay_p90_ms=round(_pct(delays, 0.90), 2),
+        delay_p99_ms=round(_pct(delays, 0.99), 2), delay_max_ms=round(max(delays, default=float("nan")) * 1000, 2),
         server_cpu_percent_of_one_core=round(100 * (cpu1 - cpu0) / elapsed, 1),
-        client_cpu_percent_of_one_core=round(100 * (me1 - me0) / elapsed, 1),
-        client_loop_lag_p99_ms=round(_pct(stats.loop_lags, 0.99), 2),
-        disconnected_clients=stats.disconnected, errors_received=stats.errors,
+        client_cpu_percent_of_one_core=round(100 * sum(p["cpu"] for p in parts) / elapsed, 1),
+        client_loop_lag_p99_ms=round(_pct(lags, 0.99), 2),
+        client_processes=procs,
+        disconnected_clients=sum(p["disconnected"] for p in parts), errors_received=sum(p["errors"] for p in parts),
     )
 
 
-async def measure(clients: int, rate: float, duration: float, warmup: float) -> FanoutResult:
+async def measure(clients: int, rate: float, duration: float, warmup: float, procs: int = 2) -> FanoutResult:
     """Start a server process, measure, stop it."""
     with tempfile.TemporaryDirectory(prefix="hubbub-fanout-") as tmp:
         server = Server(Path(tmp) / "data")
@@ -272,7 +340,7 @@ async def measure(clients: int, rate: float, duration: float, warmup: float) -> 
         try:
             assert server.proc is not None
             return await run_fanout(server.base, server.proc.pid, clients=clients, rate=rate, duration=duration,
-                                    warmup=warmup)
+                                    warmup=warmup, procs=procs)
         finally:
             server.stop()
 
@@ -284,12 +352,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="moves per second per client")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--procs", type=int, default=2, help="client worker processes")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--runs", type=int, default=1,
                         help="repeat with a fresh server each time and report the median run (shared machines)")
     args = parser.parse_args(argv)
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    results = [asyncio.run(measure(args.clients, args.rate, args.duration, args.warmup)) for _ in range(args.runs)]
+    results = [asyncio.run(measure(args.clients, args.rate, args.duration, args.warmup, args.procs))
+               for _ in range(args.runs)]
     ranked = sorted(results, key=lambda r: r.delay_p99_ms)
     result = ranked[len(ranked) // 2]
     report: dict[str, Any] = {**asdict(result), "keeps_up": result.keeps_up,
