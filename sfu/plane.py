@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from aiortc.exceptions import InvalidStateError
 from aiortc.sdp import candidate_from_sdp
 
 from . import audiolevel
@@ -141,7 +142,10 @@ class MediaPlane:
             logger.debug("candidate for unknown session %s/%s ignored", room_id, participant_id)
             return
         if candidate is None or candidate == "":
-            await session.pc.addIceCandidate(None)  # end of candidates
+            try:
+                await session.pc.addIceCandidate(None)  # end of candidates
+            except (ValueError, KeyError, ConnectionError, InvalidStateError) as exc:
+                logger.debug("end-of-candidates for %s/%s ignored: %r", room_id, participant_id, exc)
             return
         if not isinstance(candidate, str) or len(candidate) > 1024:
             raise MediaError("candidate must be a string of at most 1024 characters")
@@ -158,7 +162,7 @@ class MediaPlane:
         parsed.sdpMLineIndex = sdp_mline_index if sdp_mline_index is not None else (0 if sdp_mid is None else None)
         try:
             await session.pc.addIceCandidate(parsed)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, ConnectionError, InvalidStateError) as exc:
             raise MediaError(f"cannot use ICE candidate: {exc!r}") from exc
 
     async def close_session(self, room_id: str, participant_id: str) -> None:

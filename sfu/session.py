@@ -125,7 +125,7 @@ class Session:
             self.bad_frames += 1  # aiortc's Opus decoder always yields s16 stereo 48 kHz
             return
         # a view of the decoded plane (1 us; to_ndarray() copies through vstack, 15 us)
-        values = np.frombuffer(frame.planes[0], dtype=np.int16, count=frame.samples * 2)
+        values = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples * 2)
         if values.size == FRAME_VALUES and self._pending is None:
             self.buffer.push(values)
             return

@@ -271,3 +271,14 @@ async def test_a_peer_that_never_connects_is_given_up(harness_factory) -> None:
     await h.plane.open_session("r", "a", await bot.create_offer(), x=0, y=0, heading=0)  # answer never applied
     assert await h.wait_closed("a", 5) is SessionClosed.ICE_FAILED
     assert "r" not in h.plane.rooms
+
+
+async def test_candidates_after_close_or_end_never_crash(harness_factory) -> None:
+    h = harness_factory()
+    await h.join("r", "a", tone=440)
+    await h.plane.add_ice_candidate("r", "a", None, "0", 0)  # end of candidates on a connected session
+    await h.plane.add_ice_candidate("r", "a", "", "0", 0)
+    await h.plane.add_ice_candidate("r", "a", "candidate:1 1 udp 2130706431 192.0.2.2 9 typ host", "0", 0)
+    await h.plane.close_session("r", "a")
+    await h.plane.add_ice_candidate("r", "a", "candidate:1 1 udp 2130706431 192.0.2.2 9 typ host", "0", 0)
+    assert "r" not in h.plane.rooms
