@@ -135,3 +135,13 @@ def test_speaking_changes_only() -> None:
                                        {"id": "b", "level": -10.0, "speaking": True}]
     room.set_activity({"a": Activity(-math.inf, False)})
     assert room.take_speaking(1.0) == [{"id": "b", "level": -127.0, "speaking": False}]
+
+
+def test_settings_keep_dead_socket_detection_within_15_seconds() -> None:
+    from web.live.settings import LiveSettings
+
+    assert LiveSettings().heartbeat * 1.5 <= 15.0  # ping period + pong deadline (heartbeat / 2)
+    with pytest.raises(ValueError):
+        LiveSettings(heartbeat=11.0)
+    with pytest.raises(ValueError):
+        LiveSettings(max_frame_bytes=16 * 1024)  # would cut SDP offers
