@@ -282,3 +282,19 @@ async def test_candidates_after_close_or_end_never_crash(harness_factory) -> Non
     await h.plane.close_session("r", "a")
     await h.plane.add_ice_candidate("r", "a", "candidate:1 1 udp 2130706431 192.0.2.2 9 typ host", "0", 0)
     assert "r" not in h.plane.rooms
+
+
+async def test_rooms_are_isolated(harness_factory) -> None:
+    h = harness_factory()
+    a = await h.join("red", "listener", tone=None, at=(0, 0, 0), keep=True)
+    await h.join("red", "talker", tone=440, at=(-2, 0, 0))
+    b = await h.join("blue", "listener", tone=None, at=(0, 0, 0), keep=True)  # same participant id, other room
+    await h.join("blue", "talker", tone=660, at=(2, 0, 0))
+    await asyncio.sleep(0.6)
+    a.recorder.clear()
+    b.recorder.clear()
+    await asyncio.sleep(1.5)
+    red, blue = a.recorder.samples(), b.recorder.samples()
+    assert max(band_db(red, 440)) - max(band_db(red, 660)) > 40
+    assert max(band_db(blue, 660)) - max(band_db(blue, 440)) > 40
+    assert sorted(h.plane.rooms) == ["blue", "red"] and h.plane.stats()["sessions"] == 4
