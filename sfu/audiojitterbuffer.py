@@ -2,7 +2,8 @@
 
 aiortc's receiver builds ``JitterBuffer(capacity=16, prefetch=4)`` for audio: a packet is only
 released once four later frames have arrived (+80 ms on every voice), and one lost packet
-stalls the stream until the ring overflows (16 packets, 320 ms). For Opus every RTP packet is
+stalls the stream until the ring overflows (16 packets, 320 ms) after which it stays ~280 ms
+behind for good (it releases at most one frame per arriving packet). For Opus every RTP packet is
 a whole frame, so nothing needs reassembling: this buffer releases packets in arrival order,
 drops duplicates and late (reordered) ones, and the media plane's own bounded SourceBuffer
 does the de-jittering and concealment. :func:`install` swaps it into one receiver
