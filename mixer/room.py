@@ -260,7 +260,7 @@ class Room:
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
         """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
         slot_of = self._slot
-        slots = [slot_of.get(pid) for pid in frames]
+        slots = list(map(slot_of.get, frames))
         stacked = None
         dropped: list[str] = []
         if None not in slots:  # fast path: every frame known and well-formed, stacked in one C call
@@ -289,7 +289,8 @@ class Room:
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = dict.fromkeys(self._ids, SILENT)
         if stacked is not None:
-            sounding = np.flatnonzero(stacked.view(np.int64).any(axis=1))  # digital silence costs one pass
+            # digital silence costs one pass (an integer OR: 2x faster than `any`, which casts to bool)
+            sounding = np.flatnonzero(np.bitwise_or.reduce(stacked.view(np.int64), axis=1))
             src = np.array(slots, dtype=np.intp)[sounding]
             if sounding.size < len(slots):
                 stacked = stacked[sounding]
@@ -306,15 +307,13 @@ class Room:
             peak = np.empty(0, dtype=np.float32)
             level = np.empty(0, dtype=np.float64)
         hang[src[level > self._acoustics.speech_dbov]] = self._acoustics.hangover_ticks + 1
-        ids = self._ids
-        for slot in np.flatnonzero(hang > 0).tolist():  # those with sound this tick are overwritten below
-            activity[ids[slot]] = SILENT_SPEAKING
+        name = self._ids.__getitem__  # C-level map/zip below: no Python bytecode per source
+        activity.update(dict.fromkeys(map(name, np.flatnonzero(hang > 0).tolist()), SILENT_SPEAKING))
+        keys = list(zip(np.round(level, 1).tolist(), (hang[src] > 0).tolist()))
         cache = self._activities
-        for slot, lvl, speaking in zip(src.tolist(), np.round(level, 1).tolist(), (hang[src] > 0).tolist()):
-            act = cache.get((lvl, speaking))
-            if act is None:
-                act = cache[(lvl, speaking)] = Activity(lvl, speaking)
-            activity[ids[slot]] = act
+        for lvl, speaking in set(keys).difference(cache):
+            cache[(lvl, speaking)] = Activity(lvl, speaking)
+        activity.update(zip(map(name, src.tolist()), map(cache.__getitem__, keys)))  # after the hangover ones
         return Intake(src, mono, peak, level, activity, tuple(dropped))
 
     def _end_tick(self) -> None:
