@@ -44,20 +44,24 @@ class Live:
         assert isinstance(plane, FakePlane)
         return plane
 
-    async def connect(self, user: User | None = None, **ws_kwargs: Any) -> WsClient:
-        """Open /ws; with a user, authenticate and wait for `authenticated`."""
+    async def connect(self, user: User | None = None, device: str | None = None, **ws_kwargs: Any) -> WsClient:
+        """Open /ws; with a user, authenticate (as `device` if given) and wait for `authenticated`."""
         ws = await self.client.ws_connect(f"{self.prefix}/ws", **ws_kwargs)
         c = WsClient(ws, user.username if user else "anon")
         self.clients.append(c)
         if user is not None:
-            await c.send(type="auth", token=user.token, id="auth")
+            hello: dict[str, Any] = {"type": "auth", "token": user.token, "id": "auth"}
+            if device is not None:
+                hello["device"] = device
+            await c.send(**hello)
             msg = await c.next()
             assert msg["type"] == "authenticated", msg
         return c
 
-    async def join(self, user: User, room_id: str, **ws_kwargs: Any) -> tuple[WsClient, dict[str, Any]]:
+    async def join(self, user: User, room_id: str, device: str | None = None,
+                   **ws_kwargs: Any) -> tuple[WsClient, dict[str, Any]]:
         """Connect, authenticate and join; returns the client and its `joined` message."""
-        c = await self.connect(user, **ws_kwargs)
+        c = await self.connect(user, device, **ws_kwargs)
         await c.send(type="join", room=room_id, id="j")
         joined = await c.expect("joined")
         return c, joined

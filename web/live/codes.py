@@ -23,6 +23,7 @@ class ErrorCode(enum.StrEnum):
     AUTH_REQUIRED = "auth_required"
     AUTH_FAILED = "auth_failed"
     ALREADY_AUTHENTICATED = "already_authenticated"
+    TOO_MANY_SESSIONS = "too_many_sessions"
     NOT_IN_ROOM = "not_in_room"
     ROOM_NOT_FOUND = "room_not_found"
     ROOM_FULL = "room_full"

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Connection:
-    """Outbound queue, writer task and close path of one socket; `user_id` is set once authenticated."""
+    """Outbound queue, writer task and close path of one socket; the identity fields are set once authenticated."""
 
     def __init__(
         self,
@@ -41,7 +41,9 @@ class Connection:
         self._writer = asyncio.create_task(self._write(), name="live-writer")
         self._close_task: asyncio.Task[None] | None = None
         self.close_code: CloseCode | None = None
-        self.user_id: str | None = None
+        self.user_id: str | None = None  # the account
+        self.device: str | None = None  # the optional device label given in `auth`
+        self.participant_id: str | None = None  # this session's id in rooms and the media plane
         self.username: str = ""
         self.credential: str | None = None  # kept to re-check it when credentials are revoked
         self.room_id: str | None = None

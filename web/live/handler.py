@@ -80,7 +80,7 @@ async def _serve(request: web.Request, conn: Connection) -> None:
         now = loop.time()
         verdict = guard.check(now)
         if verdict is Verdict.CLOSE:
-            log.info("live: closing flooding connection of %s", conn.user_id)
+            log.info("live: closing flooding connection of %s", conn.participant_id)
             hub.kick_flood(conn)
             return
         if verdict is Verdict.DROP_AND_WARN:
@@ -117,9 +117,12 @@ async def _dispatch(request: web.Request, conn: Connection, msg: ClientMessage) 
             return
         if conn.closing:
             return
-        conn.user_id, conn.username, conn.credential = identity.user_id, identity.username, msg.token
-        hub.attach(conn)
-        conn.send(messages.authenticated(identity.user_id, identity.username, msg.id))
+        pid = hub.attach(conn, identity, msg.token, msg.device)
+        if pid is None:  # stays unauthenticated: it may retry until the auth deadline
+            conn.send(messages.error(ErrorCode.TOO_MANY_SESSIONS,
+                                     "this account already holds the maximum number of live sessions", msg.id))
+            return
+        conn.send(messages.authenticated(identity.user_id, identity.username, pid, msg.device, msg.id))
     elif conn.user_id is None:
         conn.send(messages.error(ErrorCode.AUTH_REQUIRED, "send auth first", msg.id))
     else:

@@ -1,4 +1,7 @@
-"""The room hub: sessions by user, live rooms, batching timers, and the media plane calls.
+"""The room hub: sessions by participant, live rooms, batching timers, and the media plane calls.
+
+A session's participant id is its user id, or `{user_id}.{device}` when `auth` names a device:
+one account may hold several sessions (bots sharing an API key), one per device label.
 
 The WebSocket handler hands every parsed message to `Hub.handle`; everything the hub sends goes
 through a connection's bounded queue, so no client can stall a room. Messages are only ever
@@ -15,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web.live import messages
-from web.live.backend import BadChat, LiveBackend, NotAMember, Rejected, RoomInfo
+from web.live.backend import BadChat, Identity, LiveBackend, NotAMember, Rejected, RoomInfo
 from web.live.codes import CloseCode, ErrorCode, LeaveReason
 from web.live.connection import Connection
 from web.live.media import MediaPlaneLike
-from web.live.protocol import Chat, ClientMessage, Ice, Join, Leave, Mix, Move, Mute, Offer, RequestId
+from web.live.protocol import (Chat, ClientMessage, Ice, Join, Leave, Mix, Move, Mute, Offer, RequestId,
+                               participant_id)
 from web.live.room import ActivityLike, OutOfBounds, RoomFull, RoomState
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LiveRoom:
-    """A room with at least one live member: its state, their connections and pending timers."""
+    """A room with at least one live member: its state, their connections (by participant id)
+    and pending timers."""
 
     state: RoomState
     info: RoomInfo
@@ -51,11 +56,13 @@ class LiveRoom:
 
 @dataclass(frozen=True)
 class HubSettings:
-    """Batching intervals of the room (seconds) and the speaking-level change threshold."""
+    """Batching intervals of the room (seconds), the speaking-level change threshold, and how
+    many live sessions one account may hold (device labels; guards against a runaway client)."""
 
     positions_interval: float = 0.05
     speaking_interval: float = 0.15
     speaking_step_db: float = 3.0
+    max_sessions_per_user: int = 1000
 
 
 class Hub:
@@ -72,7 +79,8 @@ class Hub:
         self.plane = plane
         self._ice_servers = [dict(s) for s in ice_servers]
         self._settings = settings
-        self._sessions: dict[str, Connection] = {}
+        self._sessions: dict[str, Connection] = {}  # by participant id
+        self._by_user: dict[str, dict[str, Connection]] = {}  # user id -> participant id -> connection
         self._connections: weakref.WeakSet[Connection] = weakref.WeakSet()
         self._rooms: dict[str, LiveRoom] = {}
         self._media_closing: dict[str, asyncio.Task[None]] = {}
@@ -86,9 +94,16 @@ class Hub:
         return len(self._sessions)
 
     def room_members(self, room_id: str) -> list[str]:
-        """User ids present in a room (diagnostics and tests)."""
+        """Participant ids present in a room (diagnostics and tests)."""
         room = self._rooms.get(room_id)
         return list(room.conns) if room else []
+
+    def live_rooms(self) -> dict[str, int]:
+        """Participants present per live room (for /health and /metrics)."""
+        return {room_id: len(room.conns) for room_id, room in self._rooms.items()}
+
+    def _user_sessions(self, user_id: str) -> list[Connection]:
+        return list(self._by_user.get(user_id, {}).values())
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
@@ -107,19 +122,34 @@ class Hub:
         """Track every open socket (authenticated or not) so shutdown can close it."""
         self._connections.add(conn)
 
-    def attach(self, conn: Connection) -> None:
-        """Register an authenticated connection; an older one of the same user is replaced."""
-        assert conn.user_id is not None
-        old = self._sessions.get(conn.user_id)
+    def attach(self, conn: Connection, identity: Identity, credential: str, device: str | None) -> str | None:
+        """Authenticate a connection as (user, device); an older session with the same pair is
+        replaced. Returns the participant id, or None if the account holds too many sessions."""
+        pid = participant_id(identity.user_id, device)
+        old = self._sessions.get(pid)
+        if old is None and len(self._by_user.get(identity.user_id, ())) >= self._settings.max_sessions_per_user:
+            return None
         if old is not None and old is not conn:
             self.kick(old, CloseCode.REPLACED, LeaveReason.REPLACED)
-        self._sessions[conn.user_id] = conn
+        conn.user_id, conn.username, conn.device, conn.credential = (identity.user_id, identity.username, device,
+                                                                     credential)
+        conn.participant_id = pid
+        self._sessions[pid] = conn
+        self._by_user.setdefault(identity.user_id, {})[pid] = conn
+        return pid
 
     def detach(self, conn: Connection, reason: LeaveReason = LeaveReason.DISCONNECTED) -> None:
         """The socket is gone (or going): leave its room and forget it (idempotent)."""
         self._leave_room(conn, reason)
-        if conn.user_id is not None and self._sessions.get(conn.user_id) is conn:
-            del self._sessions[conn.user_id]
+        pid, user_id = conn.participant_id, conn.user_id
+        if pid is None or user_id is None or self._sessions.get(pid) is not conn:
+            return
+        del self._sessions[pid]
+        mine = self._by_user.get(user_id)
+        if mine is not None:
+            mine.pop(pid, None)
+            if not mine:
+                del self._by_user[user_id]
 
     def kick(self, conn: Connection, code: CloseCode, reason: LeaveReason) -> None:
         """Remove from the room at once (the others hear it now) and close the socket."""
@@ -132,7 +162,7 @@ class Hub:
 
     def on_overflow(self, conn: Connection) -> None:
         """A connection's send queue overflowed: it already closes itself; take it out of its room."""
-        log.info("live: disconnecting slow consumer %s", conn.user_id)
+        log.info("live: disconnecting slow consumer %s", conn.participant_id)
         self.detach(conn, LeaveReason.DISCONNECTED)
 
     async def shutdown(self) -> None:
@@ -150,22 +180,30 @@ class Hub:
     # hooks from REST ----------------------------------------------------------------------
 
     async def member_removed(self, room_id: str, user_id: str) -> None:
-        """A member was removed from (or left via REST) a room: end their live session there."""
-        conn = self._sessions.get(user_id)
-        if conn is not None and conn.joining == room_id:
-            conn.joining = None
-        if conn is not None and conn.room_id == room_id:
-            self.kick(conn, CloseCode.REMOVED, LeaveReason.REMOVED)
+        """A member was removed from (or left via REST) a room, or it was deleted: end every live
+        session of that account there (all its devices) and cancel joins in flight."""
+        for conn in self._user_sessions(user_id):
+            if conn.joining == room_id:
+                conn.joining = None
+            if conn.room_id == room_id:
+                self.kick(conn, CloseCode.REMOVED, LeaveReason.REMOVED)
 
     async def credentials_revoked(self, user_id: str) -> None:
-        """Password changed or a key revoked: re-check the credential the live session used."""
-        conn = self._sessions.get(user_id)
-        if conn is None or conn.credential is None:
-            return
-        try:
-            await self.backend.authenticate(conn.credential)
-        except Rejected:  # the credential no longer works (or the account is gone): the session ends
-            if self._sessions.get(user_id) is conn:
+        """Password changed or a key revoked: re-check the credential each of the account's live
+        sessions used (once per distinct credential: a hundred bots usually share one key)."""
+        verdicts: dict[str, bool] = {}
+        for conn in self._user_sessions(user_id):
+            credential = conn.credential
+            if credential is None:
+                continue
+            if credential not in verdicts:
+                try:
+                    await self.backend.authenticate(credential)
+                    verdicts[credential] = True
+                except Rejected:  # no longer works (or the account is gone): its sessions end
+                    verdicts[credential] = False
+            if not verdicts[credential] and conn.participant_id is not None \
+                    and self._sessions.get(conn.participant_id) is conn:
                 self.kick(conn, CloseCode.REVOKED, LeaveReason.DISCONNECTED)
 
     # media plane callbacks ----------------------------------------------------------------
@@ -211,34 +249,34 @@ class Hub:
     # rooms --------------------------------------------------------------------------------
 
     def _leave_room(self, conn: Connection, reason: LeaveReason) -> None:
-        room_id, user_id = conn.room_id, conn.user_id
-        if room_id is None or user_id is None:
+        room_id, pid = conn.room_id, conn.participant_id
+        if room_id is None or pid is None:
             return
         conn.room_id = None
         room = self._rooms.get(room_id)
-        if room is None or room.conns.get(user_id) is not conn:
+        if room is None or room.conns.get(pid) is not conn:
             return
-        del room.conns[user_id]
-        room.state.remove(user_id)
-        room.broadcast(messages.member_left(user_id, reason))
+        del room.conns[pid]
+        room.state.remove(pid)
+        room.broadcast(messages.member_left(pid, reason))
         if not room.conns:
             room.cancel_timers()
             del self._rooms[room_id]
         if self.plane is not None:
-            key = f"{room_id}\x00{user_id}"
-            self._media_closing[key] = self._spawn(self._close_media(room_id, user_id, key), "live-media-close")
+            key = f"{room_id}\x00{pid}"
+            self._media_closing[key] = self._spawn(self._close_media(room_id, pid, key), "live-media-close")
 
-    async def _close_media(self, room_id: str, user_id: str, key: str) -> None:
+    async def _close_media(self, room_id: str, pid: str, key: str) -> None:
         assert self.plane is not None
         try:
-            await self.plane.close_session(room_id, user_id)
+            await self.plane.close_session(room_id, pid)
         finally:
             if self._media_closing.get(key) is asyncio.current_task():
                 del self._media_closing[key]
 
-    async def _media_settled(self, room_id: str, user_id: str) -> None:
+    async def _media_settled(self, room_id: str, pid: str) -> None:
         """Wait for a pending close of this participant's previous session (replaced tab)."""
-        pending = self._media_closing.get(f"{room_id}\x00{user_id}")
+        pending = self._media_closing.get(f"{room_id}\x00{pid}")
         if pending is not None:
             await asyncio.wait({pending})
 
@@ -296,35 +334,37 @@ class Hub:
             room = LiveRoom(RoomState(info.id, info.width, info.height, info.max_participants,
                                       positions_interval=s.positions_interval, speaking_interval=s.speaking_interval,
                                       speaking_step_db=s.speaking_step_db), info)
+        assert conn.participant_id is not None
+        pid = conn.participant_id
         try:
-            presence = room.state.add(conn.user_id, conn.username)
+            presence = room.state.add(pid, conn.username, user_id=conn.user_id, device=conn.device)
         except RoomFull:
             full = f"the room is full ({info.max_participants} present)"
             conn.send(messages.error(ErrorCode.ROOM_FULL, full, msg.id))
             return
         if created:
             self._rooms[info.id] = room
-        room.conns[conn.user_id] = conn
+        room.conns[pid] = conn
         conn.room_id = info.id
         members = [p.to_json() for p in room.state.members.values()]
-        conn.send(messages.joined(msg.id, conn.user_id, room.info.public, members, self._ice_servers))
+        conn.send(messages.joined(msg.id, pid, room.info.public, members, self._ice_servers))
         room.broadcast(messages.member_joined(presence.to_json()), exclude=conn)
         if self.plane is not None:
-            self.plane.set_pose(info.id, conn.user_id, presence.x, presence.y, presence.heading)
+            self.plane.set_pose(info.id, pid, presence.x, presence.y, presence.heading)
 
     def _move(self, conn: Connection, msg: Move) -> None:
         room = self._room_of(conn, msg.id)
         if room is None:
             return
-        assert conn.user_id is not None
+        assert conn.participant_id is not None
         try:
-            changed = room.state.move(conn.user_id, msg.x, msg.y, msg.heading)
+            changed = room.state.move(conn.participant_id, msg.x, msg.y, msg.heading)
         except OutOfBounds as exc:
             conn.send(messages.error(ErrorCode.OUT_OF_BOUNDS, str(exc), msg.id))
             return
         if changed:
             if self.plane is not None:
-                self.plane.set_pose(room.info.id, conn.user_id, msg.x, msg.y, msg.heading)
+                self.plane.set_pose(room.info.id, conn.participant_id, msg.x, msg.y, msg.heading)
             self._schedule_positions(room)
 
     async def _chat(self, conn: Connection, msg: Chat) -> None:
@@ -349,42 +389,42 @@ class Hub:
         room = self._room_of(conn, msg.id)
         if room is None:
             return
-        assert conn.user_id is not None
-        room.state.set_muted(conn.user_id, msg.muted)
+        assert conn.participant_id is not None
+        room.state.set_muted(conn.participant_id, msg.muted)
         if self.plane is not None:
-            self.plane.set_muted(room.info.id, conn.user_id, msg.muted)
-        room.broadcast(messages.member_muted(conn.user_id, msg.muted))
+            self.plane.set_muted(room.info.id, conn.participant_id, msg.muted)
+        room.broadcast(messages.member_muted(conn.participant_id, msg.muted))
 
     def _mix(self, conn: Connection, msg: Mix) -> None:
         room = self._room_of(conn, msg.id)
         if room is None:
             return
-        if msg.user == conn.user_id or msg.user not in room.conns:
+        if msg.user == conn.participant_id or msg.user not in room.conns:  # participant ids
             conn.send(messages.error(ErrorCode.UNKNOWN_MEMBER, "no such member in this room", msg.id))
             return
-        assert conn.user_id is not None
+        assert conn.participant_id is not None
         if self.plane is not None:
-            self.plane.set_preference(room.info.id, conn.user_id, msg.user, muted=msg.muted, gain=msg.volume)
+            self.plane.set_preference(room.info.id, conn.participant_id, msg.user, muted=msg.muted, gain=msg.volume)
 
     async def _offer(self, conn: Connection, msg: Offer) -> None:
         room = self._room_of(conn, msg.id)
         if room is None:
             return
-        assert conn.user_id is not None
+        assert conn.participant_id is not None
         if self.plane is None:
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
             return
-        room_id, user_id = room.info.id, conn.user_id
-        presence = room.state.members[user_id]
-        await self._media_settled(room_id, user_id)
+        room_id, pid = room.info.id, conn.participant_id
+        presence = room.state.members[pid]
+        await self._media_settled(room_id, pid)
         try:
-            answer = await self.plane.open_session(room_id, user_id, msg.sdp, x=presence.x, y=presence.y,
+            answer = await self.plane.open_session(room_id, pid, msg.sdp, x=presence.x, y=presence.y,
                                                    heading=presence.heading)
         except ValueError as exc:  # sfu.MediaError
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"offer rejected: {exc}", msg.id))
             return
         if conn.room_id != room_id or conn.closing:
-            await self.plane.close_session(room_id, user_id)  # left while negotiating
+            await self.plane.close_session(room_id, pid)  # left while negotiating
             return
         conn.send(messages.answer(msg.id, answer))
         conn.send(messages.ice(None))
@@ -393,12 +433,12 @@ class Hub:
         room = self._room_of(conn, msg.id)
         if room is None:
             return
-        assert conn.user_id is not None
+        assert conn.participant_id is not None
         if self.plane is None:
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
             return
         try:
-            await self.plane.add_ice_candidate(room.info.id, conn.user_id, msg.candidate, msg.sdp_mid,
+            await self.plane.add_ice_candidate(room.info.id, conn.participant_id, msg.candidate, msg.sdp_mid,
                                                msg.sdp_mline_index)
         except ValueError as exc:
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"candidate rejected: {exc}", msg.id))

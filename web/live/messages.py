@@ -25,9 +25,10 @@ def encode(kind: str, request_id: RequestId = None, **fields: Any) -> str:
     return _dumps(body)
 
 
-def authenticated(user_id: str, username: str, request_id: RequestId) -> str:
-    """Answer to a valid `auth`."""
-    return encode("authenticated", request_id, protocol=PROTOCOL_VERSION, user={"id": user_id, "username": username})
+def authenticated(user_id: str, username: str, you: str, device: str | None, request_id: RequestId) -> str:
+    """Answer to a valid `auth`: the account, and this session's participant id and device label."""
+    return encode("authenticated", request_id, protocol=PROTOCOL_VERSION, user={"id": user_id, "username": username},
+                  you=you, device=device)
 
 
 def joined(
@@ -46,14 +47,15 @@ def member_joined(member: Mapping[str, Any]) -> str:
     return encode("member_joined", member=dict(member))
 
 
-def member_left(user_id: str, reason: LeaveReason) -> str:
-    """Broadcast to the others when someone leaves, drops or is replaced/removed."""
-    return encode("member_left", user=user_id, reason=str(reason))
+def member_left(participant_id: str, reason: LeaveReason) -> str:
+    """Broadcast to the others when a session leaves, drops or is replaced/removed (`user` holds
+    the participant id, the same as the member's `id`)."""
+    return encode("member_left", user=participant_id, reason=str(reason))
 
 
-def member_muted(user_id: str, muted: bool) -> str:
-    """Broadcast when someone mutes/unmutes their microphone."""
-    return encode("member_muted", user=user_id, muted=muted)
+def member_muted(participant_id: str, muted: bool) -> str:
+    """Broadcast when someone mutes/unmutes their microphone (`user` = participant id)."""
+    return encode("member_muted", user=participant_id, muted=muted)
 
 
 def positions(entries: Iterable[Mapping[str, Any]]) -> str:

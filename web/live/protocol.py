@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ MAX_ID_CHARS = 64
 MAX_CHAT_CHARS = 2000
 MAX_CANDIDATE_CHARS = 1024
 MAX_VOLUME = 2.0
+MAX_DEVICE_CHARS = 32
+DEVICE_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,%d}" % MAX_DEVICE_CHARS)
 
 RequestId = str | int | None
 
@@ -38,9 +41,11 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Auth:
-    """First message of every connection: an access token (JWT) or an API key."""
+    """First message of every connection: an access token (JWT) or an API key, and an optional
+    device label so one account can hold several live sessions (bots sharing a key)."""
 
     token: str
+    device: str | None = None
     id: RequestId = None
 
 
@@ -181,6 +186,19 @@ def _chat_text(name: str, value: Any) -> str:
     return text
 
 
+def _device(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not DEVICE_PATTERN.fullmatch(value):
+        raise ProtocolError(ErrorCode.INVALID_FIELD,
+                            f"{name} must be 1..{MAX_DEVICE_CHARS} characters of A-Z a-z 0-9 _ . -")
+    return value
+
+
+def participant_id(user_id: str, device: str | None) -> str:
+    """The id a session has in rooms: the user id, or `{user_id}.{device}` with a device label.
+    User ids never contain a dot, so the first dot always separates the two."""
+    return user_id if device is None else f"{user_id}.{device}"
+
+
 def normalise_heading(degrees: float) -> float:
     """Any finite angle to [0, 360) (`-1e-20 % 360` is 360.0 in floats, hence the guard)."""
     h = degrees % 360.0
@@ -189,7 +207,7 @@ def normalise_heading(degrees: float) -> float:
 
 # type -> (class, {field: (check, required)})
 _SCHEMAS: dict[str, tuple[type, dict[str, tuple[Check, bool]]]] = {
-    "auth": (Auth, {"token": (_string(MAX_TOKEN_CHARS), True)}),
+    "auth": (Auth, {"token": (_string(MAX_TOKEN_CHARS), True), "device": (_optional(_device), False)}),
     "join": (Join, {"room": (_string(MAX_ID_CHARS), True)}),
     "leave": (Leave, {}),
     "move": (Move, {"x": (_number, True), "y": (_number, True), "heading": (_number, True)}),

@@ -34,9 +34,12 @@ def _deg(value: float) -> float:
 
 @dataclass
 class Presence:
-    """One live member: position in metres, heading in degrees, microphone mute."""
+    """One live session in the room (keyed by participant id; one account may hold several, one
+    per device label): position in metres, heading in degrees, microphone mute."""
 
+    participant_id: str
     user_id: str
+    device: str | None
     username: str
     x: float
     y: float
@@ -44,13 +47,13 @@ class Presence:
     muted: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """Member form of `joined` / `member_joined`."""
-        return {"id": self.user_id, "username": self.username, "x": _mm(self.x), "y": _mm(self.y),
-                "heading": _deg(self.heading), "muted": self.muted}
+        """Member form of `joined` / `member_joined`: `id` is the participant id, `user` the account."""
+        return {"id": self.participant_id, "user": self.user_id, "device": self.device, "username": self.username,
+                "x": _mm(self.x), "y": _mm(self.y), "heading": _deg(self.heading), "muted": self.muted}
 
     def position_json(self) -> dict[str, Any]:
         """Entry of a `positions` batch (millimetres and tenths of a degree are plenty)."""
-        return {"id": self.user_id, "x": _mm(self.x), "y": _mm(self.y), "heading": _deg(self.heading)}
+        return {"id": self.participant_id, "x": _mm(self.x), "y": _mm(self.y), "heading": _deg(self.heading)}
 
 
 class ActivityLike(Protocol):
@@ -102,16 +105,18 @@ class RoomState:
 
     # presence -----------------------------------------------------------------------------
 
-    def add(self, user_id: str, username: str) -> Presence:
-        """Place a new member on a spiral around the centre; RoomFull at capacity."""
-        if user_id in self.members:
-            raise ValueError(f"{user_id} is already present")
+    def add(self, participant_id: str, username: str, *, user_id: str | None = None,
+            device: str | None = None) -> Presence:
+        """Place a new session on a spiral around the centre; RoomFull at capacity (which counts
+        sessions, not accounts: every session is a voice to mix)."""
+        if participant_id in self.members:
+            raise ValueError(f"{participant_id} is already present")
         if len(self.members) >= self.capacity:
             raise RoomFull(self.room_id)
         x, y = self._spawn_point(self._spawned)
         self._spawned += 1
-        presence = Presence(user_id, username, x, y, 0.0)
-        self.members[user_id] = presence
+        presence = Presence(participant_id, user_id or participant_id, device, username, x, y, 0.0)
+        self.members[participant_id] = presence
         return presence
 
     def _spawn_point(self, k: int) -> tuple[float, float]:
