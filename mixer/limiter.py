@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,31 +20,36 @@ def release_factor(release_ms: float, samples: int) -> float:
     return math.exp(-(samples / BLOCKS / 48.0) / release_ms)
 
 
-def limit(y: np.ndarray, gain_start: np.ndarray, ceiling: float, release: float,
+def limit(parts: Sequence[np.ndarray], gain_start: np.ndarray, ceiling: float, release: float,
           bound: np.ndarray | None = None) -> np.ndarray:
-    """Scale `y` (listeners, 2, samples) in place so |y| <= ceiling; return each listener's gain at the end.
+    """Scale a frame in place so |y| <= ceiling; return each listener's gain at the end.
 
-    The gain is piecewise linear over BLOCKS segments. Each breakpoint is at most the allowed gain of
-    both segments it touches, so a segment's whole ramp stays under its own peak's limit: the attack
+    `parts` are consecutive spans of the frame, each (listeners, 2, samples_i) (the mixer keeps the ramp's
+    samples apart). The gain is piecewise linear over BLOCKS segments. Each breakpoint is at most the allowed
+    gain of both segments it touches, so a segment's whole ramp stays under its own peak's limit: the attack
     starts one segment before a loud onset (look-ahead inside the tick, no added latency). Only an
     onset in the very first segment, louder than the previous tick's end allowed, gets a gain step.
     `bound`, an upper bound of each listener's peak (sum of |gain| x source peak), lets listeners who
     provably cannot reach the ceiling skip even the peak scan.
     """
-    rows, _, samples = y.shape
+    parts = [part for part in parts if part.shape[2]]
+    rows = parts[0].shape[0]
     gain_end = np.ones(rows, dtype=np.float32)
     maybe = np.arange(rows) if bound is None else np.flatnonzero((bound * gain_start > ceiling) | (gain_start < 1.0))
     if maybe.size == 0:
         return gain_end
-    flat = y.reshape(rows, 2 * samples)
-    if maybe.size < rows:
-        flat = flat[maybe]
-    peak = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+    peak = np.zeros(maybe.size, dtype=np.float32)
+    for part in parts:
+        flat = part.reshape(rows, -1)
+        if maybe.size < rows:
+            flat = flat[maybe]
+        peak = np.maximum(peak, np.maximum(flat.max(axis=1), -flat.min(axis=1)))
     idx = maybe[(peak * gain_start[maybe] > ceiling) | (gain_start[maybe] < 1.0)]
     if idx.size == 0:
         return gain_end
+    sub = np.concatenate([part[idx] for part in parts], axis=2)
+    samples = sub.shape[2]
     n = samples // BLOCKS
-    sub = y[idx]
     block_peak = np.abs(sub.reshape(idx.size, 2, BLOCKS, n)).max(axis=(1, 3))
     target = np.minimum(1.0, ceiling / np.maximum(block_peak, 1e-9))
     points = np.empty((idx.size, BLOCKS + 1), dtype=np.float32)
@@ -55,6 +61,9 @@ def limit(y: np.ndarray, gain_start: np.ndarray, ceiling: float, release: float,
     frac = np.arange(1, n + 1, dtype=np.float32) / n
     curve = points[:, :-1, None] + (points[:, 1:, None] - points[:, :-1, None]) * frac
     sub *= curve.reshape(idx.size, 1, samples)
-    y[idx] = sub
+    start = 0
+    for part in parts:
+        part[idx] = sub[:, :, start:start + part.shape[2]]
+        start += part.shape[2]
     gain_end[idx] = points[:, BLOCKS]
     return gain_end

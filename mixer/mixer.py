@@ -28,7 +28,8 @@ try:  # scipy's CSR x dense kernel, called directly so the product lands in a re
 except ImportError:  # pragma: no cover
     _csr_matvecs = None
 
-_NOBODY = (np.empty(0, dtype=np.intp), np.empty((0, FRAME_SAMPLES), dtype=np.float32), 0, np.empty(0))
+# listeners who hear someone, their mix as (listeners, 2, ramp) and (listeners, 2, rest), pairs mixed, peak bound
+Mixed = tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
 
@@ -50,24 +51,37 @@ def _gain_matrix(amp: np.ndarray, sin_az: np.ndarray) -> np.ndarray:
     return gains.reshape(2 * amp.shape[0], amp.shape[1])
 
 
-def _sparse(rows: np.ndarray, cols: np.ndarray, values_l: np.ndarray, values_r: np.ndarray,
-            shape: tuple[int, int]) -> sp.csr_array:
-    """The (2·listeners x sources) gain matrix of explicit pairs, rows (listener, channel)."""
-    return sp.csr_array((np.concatenate((values_l, values_r)).astype(np.float32),
-                         (np.concatenate((2 * rows, 2 * rows + 1)), np.concatenate((cols, cols)))), shape=shape)
+def _csr(rows: np.ndarray, cols: np.ndarray, left: np.ndarray, right: np.ndarray,
+         listeners: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays (indptr, indices, data) of the (2·listeners x sources) gain matrix, rows (listener, L/R),
+    built straight from pairs sorted by `rows` (no COO sort, no scipy object: a few scatters)."""
+    counts = np.bincount(rows, minlength=listeners)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    indptr = np.empty(2 * listeners + 1, dtype=np.int32)
+    indptr[0] = 0
+    indptr[1::2] = starts + ends  # the L row of a listener holds its pairs, then the R row the same columns
+    indptr[2::2] = 2 * ends
+    pair = np.arange(rows.size)
+    at_left, at_right = pair + starts[rows], pair + ends[rows]
+    indices = np.empty(2 * rows.size, dtype=np.int32)
+    indices[at_left] = cols
+    indices[at_right] = cols
+    data = np.empty(2 * rows.size, dtype=np.float32)
+    data[at_left] = left
+    data[at_right] = right
+    return indptr, indices, data
 
 
-def _product_into(matrix: sp.csr_array | np.ndarray, signal: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out = matrix @ signal without allocating the (large) result."""
-    if isinstance(matrix, np.ndarray):
-        return np.matmul(matrix, signal, out=out)
+def _accumulate(csr: tuple[np.ndarray, np.ndarray, np.ndarray], signal: np.ndarray, out: np.ndarray) -> None:
+    """out += matrix @ signal for a CSR matrix from `_csr`, in place (both C-contiguous float32)."""
+    indptr, indices, data = csr
+    assert signal.flags.c_contiguous and out.flags.c_contiguous
     if _csr_matvecs is None:  # pragma: no cover - only if scipy drops its kernel
-        out[...] = matrix @ signal
-        return out
-    out[...] = 0.0
-    _csr_matvecs(matrix.shape[0], matrix.shape[1], signal.shape[1], matrix.indptr, matrix.indices,
-                 matrix.data, np.ascontiguousarray(signal).ravel(), out.ravel())
-    return out
+        out += sp.csr_array((data, indices, indptr), shape=(out.shape[0], signal.shape[0])) @ signal
+        return
+    _csr_matvecs(out.shape[0], signal.shape[0], signal.shape[1], indptr, indices, data, signal.reshape(-1),
+                 out.reshape(-1))
 
 
 class Mixer(Room):
@@ -87,46 +101,53 @@ class Mixer(Room):
         src, mono, weight, peak = self._audible_sources(intake)
         release = release_factor(self._acoustics.limiter_release_ms, FRAME_SAMPLES)
         limiter = self._f[LIMITER, :n]
-        mixed = listeners = None
+        mixed = None
         if src.size and n > 1:
             if n * src.size <= ALL_PAIRS_MAX:
-                listeners, mixed, result.pairs, bound = self._mix_all_pairs(src, mono, weight, peak)
+                mixed = self._mix_all_pairs(src, mono, weight, peak)
             else:
-                listeners, mixed, result.pairs, bound = self._mix_near_pairs(src, mono, weight, peak)
-        if listeners is None or listeners.size == 0 or n * src.size > ALL_PAIRS_MAX:
+                mixed = self._mix_near_pairs(src, mono, weight, peak)
+        if mixed is None or n * src.size > ALL_PAIRS_MAX:
             self._last_dense = None
-        if mixed is None or listeners is None:
+        if mixed is None:
             self._prev_kept = self._prev_kept[:0]
             limiter[:] = 1.0 - (1.0 - limiter) * release**BLOCKS
             self._end_tick()
             return result
-        stereo = mixed.reshape(listeners.size, 2, FRAME_SAMPLES)
+        listeners, head, tail, result.pairs, bound = mixed
         if listeners.size < n:
             untouched = np.ones(n, dtype=bool)
             untouched[listeners] = False
             limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
         # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
-        limiter[listeners] = limit(stereo, limiter[listeners].astype(np.float32),
+        limiter[listeners] = limit((head, tail), limiter[listeners].astype(np.float32),
                                    ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release, bound)
-        np.rint(mixed, out=mixed)
         out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
-        out[:, :, 0] = stereo[:, 0]
-        out[:, :, 1] = stereo[:, 1]
-        ids = self._ids
-        outputs.update(zip([ids[i] for i in listeners.tolist()], out.reshape(listeners.size, 1, FRAME_VALUES)))
+        ramp = head.shape[2]
+        for part, span in ((head, out[:, :ramp]), (tail, out[:, ramp:])):
+            if part.size:
+                np.rint(part, out=part)
+                span[:, :, 0] = part[:, 0]
+                span[:, :, 1] = part[:, 1]
+        outputs.update(zip(map(self._ids.__getitem__, listeners.tolist()),
+                           out.reshape(listeners.size, 1, FRAME_VALUES)))
         self._end_tick()
         return result
 
-    def _ramp(self, mixed: np.ndarray, mono: np.ndarray, delta: sp.csr_array | np.ndarray) -> None:
-        """Add (last tick's gains - this tick's) x a fade from 1 to 0 over the ramp: gains glide, no click."""
+    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """This tick's float mix as two C-contiguous spans of one reused buffer: the ramp's first samples
+        (rows, ramp) and the rest (rows, 960 - ramp), so the ramp's product accumulates in place."""
         ramp = self._acoustics.ramp_samples
-        head = mono if ramp == FRAME_SAMPLES else np.ascontiguousarray(mono[:, :ramp])
-        moved = _product_into(delta, head, self._scratch.get("ramp", (delta.shape[0], ramp), np.float32))
-        moved *= _fade(ramp)
-        mixed[:, :ramp] += moved
+        flat = self._scratch.get("mixed", (rows * FRAME_SAMPLES,), np.float32)
+        return flat[:rows * ramp].reshape(rows, ramp), flat[rows * ramp:].reshape(rows, FRAME_SAMPLES - ramp)
 
-    def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
-                       peak: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    def _faded(self, mono: np.ndarray) -> np.ndarray:
+        """The ramp's samples weighted by the fade: (last gains - now) @ this = the glide, with no per-row pass."""
+        ramp = self._acoustics.ramp_samples
+        return np.multiply(mono[:, :ramp], _fade(ramp), out=self._scratch.get("faded", (mono.shape[0], ramp),
+                                                                              np.float32))
+
+    def _mix_all_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray, peak: np.ndarray) -> Mixed | None:
         """Small rooms: every (listener, source) combination as a dense gain matrix (one BLAS product)."""
         n = len(self._ids)
         lis = np.arange(n)[:, None]
@@ -147,25 +168,29 @@ class Mixer(Room):
         audible = (amp1 > 0.0) | (amp0 > 0.0)
         pairs = int(np.count_nonzero(audible))
         if pairs == 0:
-            return _NOBODY
+            return None
         if pairs < DENSE_DENSITY * amp1.size:
             self._last_dense = None
-            rows, cols = np.nonzero(audible)
+            rows, cols = np.nonzero(audible)  # row-major: sorted by listener
             return self._mix_pairs(src, mono, peak, rows, cols, amp0[rows, cols], sin0[rows, cols],
                                    amp1[rows, cols], sin1[rows, cols])
         now_2d = _gain_matrix(amp1, sin1)
         if before is None:
             before = _gain_matrix(amp0, sin0)
         self._last_dense = (key, amp1, sin1, now_2d)
-        mixed = _product_into(now_2d, mono, self._scratch.get("mixed", (2 * n, FRAME_SAMPLES), np.float32))
+        head, tail = self._buffers(2 * n)
+        ramp = head.shape[1]
+        np.matmul(now_2d, mono[:, :ramp], out=head)
+        if tail.size:
+            np.matmul(now_2d, mono[:, ramp:], out=tail)
         delta = before - now_2d
         if delta.any():
-            self._ramp(mixed, mono, delta)
+            head += delta @ self._faded(mono)
         bound = np.maximum(amp0, amp1).astype(np.float32) @ peak.astype(np.float32)
-        return np.arange(n), mixed, pairs, bound
+        return np.arange(n), head.reshape(n, 2, ramp), tail.reshape(n, 2, FRAME_SAMPLES - ramp), pairs, bound
 
     def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
-                        peak: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+                        peak: np.ndarray) -> Mixed | None:
         """Large rooms: candidate pairs from a k-d tree over positions, mixed as a sparse product."""
         n = len(self._ids)
         f = self._f
@@ -174,7 +199,8 @@ class Mixer(Room):
         listeners = cKDTree(f[X:Y + 1, :n].T)
         sources = cKDTree(f[X:Y + 1, src].T)
         near = sources.sparse_distance_matrix(listeners, radius, output_type="ndarray")
-        lis, cols = near["j"].astype(np.intp), near["i"].astype(np.intp)
+        order = np.argsort(near["j"], kind="stable")
+        lis, cols = near["j"][order].astype(np.intp), near["i"][order].astype(np.intp)
         slots = src[cols]
         amp1, sin1 = self.pair_amplitudes(lis, slots, prev=False)
         amp0, sin0 = self.pair_amplitudes(lis, slots, prev=True)
@@ -185,27 +211,36 @@ class Mixer(Room):
                                sin1[keep])
 
     def _mix_pairs(self, src: np.ndarray, mono: np.ndarray, peak: np.ndarray, lis: np.ndarray, cols: np.ndarray,
-                   amp0: np.ndarray, sin0: np.ndarray, amp1: np.ndarray,
-                   sin1: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-        """Mix an explicit list of pairs; only listeners that hear someone get a row."""
+                   amp0: np.ndarray, sin0: np.ndarray, amp1: np.ndarray, sin1: np.ndarray) -> Mixed | None:
+        """Mix an explicit list of pairs sorted by listener; only listeners that hear someone get a row."""
         if lis.size == 0:
-            return _NOBODY
-        listeners, rows = np.unique(lis, return_inverse=True)
+            return None
+        first = np.empty(lis.size, dtype=bool)
+        first[0] = True
+        np.not_equal(lis[1:], lis[:-1], out=first[1:])
+        listeners = lis[first]
+        rows = np.cumsum(first) - 1
         bound = np.bincount(rows, weights=np.maximum(amp0, amp1) * peak[cols], minlength=listeners.size)
-        shape = (2 * listeners.size, src.size)
         left1, right1 = pan_gains(sin1)
         left1 *= amp1
         right1 *= amp1
-        mixed = _product_into(_sparse(rows, cols, left1, right1, shape), mono,
-                              self._scratch.get("mixed", (shape[0], FRAME_SAMPLES), np.float32))
+        head, tail = self._buffers(2 * listeners.size)
+        head.fill(0.0)
+        tail.fill(0.0)
+        ramp = head.shape[1]
+        now = _csr(rows, cols, left1, right1, listeners.size)
+        _accumulate(now, np.ascontiguousarray(mono[:, :ramp]), head)
+        if tail.size:
+            _accumulate(now, np.ascontiguousarray(mono[:, ramp:]), tail)
         left0, right0 = pan_gains(sin0)
         left0 = left0 * amp0 - left1
         right0 = right0 * amp0 - right1
         moved = np.flatnonzero((left0 != 0.0) | (right0 != 0.0))
         if moved.size:
-            rows, cols = rows[moved], cols[moved]
-            self._ramp(mixed, mono, _sparse(rows, cols, left0[moved], right0[moved], shape))
-        return listeners, mixed, int(lis.size), bound
+            delta = _csr(rows[moved], cols[moved], left0[moved], right0[moved], listeners.size)
+            _accumulate(delta, self._faded(mono), head)
+        return (listeners, head.reshape(listeners.size, 2, ramp), tail.reshape(listeners.size, 2, FRAME_SAMPLES - ramp),
+                int(lis.size), bound)
 
     def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sources worth mixing (slots, mono signal, RMS amplitude, peak): not muted for everyone, and not
