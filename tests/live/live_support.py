@@ -166,9 +166,9 @@ class FakePlane:
         return [c for c in self.calls if c.name == name]
 
     async def open_session(self, room_id: str, participant_id: str, offer_sdp: str, *, x: float, y: float,
-                           heading: float) -> str:
+                           heading: float, acoustics: Any = None) -> str:
         self.calls.append(PlaneCall("open_session", (room_id, participant_id, offer_sdp),
-                                    {"x": x, "y": y, "heading": heading}))
+                                    {"x": x, "y": y, "heading": heading, "acoustics": acoustics}))
         if not offer_sdp.startswith("v=0"):
             raise ValueError("not an SDP offer")
         return f"v=0\r\no=answer-for-{participant_id}\r\n"
@@ -188,6 +188,9 @@ class FakePlane:
                        gain: float | None = None) -> None:
         self.calls.append(PlaneCall("set_preference", (room_id, listener_id, source_id),
                                     {"muted": muted, "gain": gain}))
+
+    def set_acoustics(self, room_id: str, acoustics: Any) -> None:
+        self.calls.append(PlaneCall("set_acoustics", (room_id, acoustics)))
 
     async def close_session(self, room_id: str, participant_id: str) -> None:
         self.calls.append(PlaneCall("close_session", (room_id, participant_id)))

@@ -11,7 +11,7 @@ from web.live.codes import PROTOCOL_VERSION, CloseCode, ErrorCode
 from web.live.protocol import MESSAGE_TYPES, parse_message
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
-SERVER_TYPES = {"authenticated", "joined", "member_joined", "member_left", "member_muted", "positions", "speaking",
+SERVER_TYPES = {"authenticated", "joined", "room_updated", "member_joined", "member_left", "member_muted", "positions", "speaking",
                 "chat", "answer", "ice", "media_closed", "left", "pong", "error"}
 
 

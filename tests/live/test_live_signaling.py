@@ -8,6 +8,8 @@ import asyncio
 from conftest import Live
 from live_support import Activity
 
+from mixer import Acoustics
+
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
 
 
@@ -24,7 +26,8 @@ async def test_offer_answer_ice_mute_and_mix_reach_the_plane(live: Live) -> None
     assert answer == {"type": "answer", "id": "o1", "sdp": f"v=0\r\no=answer-for-{alice.id}\r\n"}
     assert await a.expect("ice") == {"type": "ice", "candidate": None, "sdp_mid": None, "sdp_mline_index": None}
     opened = live.plane.named("open_session")[0]
-    assert opened.args == (room, alice.id, OFFER) and opened.kwargs == {"x": 2.5, "y": 7.0, "heading": 90.0}
+    assert opened.args == (room, alice.id, OFFER) and opened.kwargs == {"x": 2.5, "y": 7.0, "heading": 90.0,
+                                                                        "acoustics": Acoustics()}
     await a.send(type="ice", candidate="candidate:1 1 udp 2130706431 10.0.0.1 5000 typ host", sdp_mid="0",
                  sdp_mline_index=0)
     await a.send(type="ice", candidate=None)

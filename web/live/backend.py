@@ -7,8 +7,11 @@ from typing import Any, Protocol
 
 from auth.errors import Unauthenticated
 from auth.service import AuthService
+from mixer import Acoustics
 from store import Store
 from store.errors import InvalidValue, RoomNotFound
+from store.models import Room
+from web.api.acoustics import acoustics_json, room_acoustics
 
 
 class Rejected(Exception):
@@ -33,13 +36,24 @@ class Identity:
 
 @dataclass(frozen=True)
 class RoomInfo:
-    """The room as the live layer needs it: floor size, capacity, and its public form."""
+    """The room as the live layer needs it: floor size, capacity, acoustics for the media plane,
+    and its public form (`joined.room`, `room_updated.room`)."""
 
     id: str
     width: float
     height: float
     max_participants: int
     public: dict[str, Any]
+    acoustics: Acoustics = Acoustics()
+
+
+def room_info(room: Room) -> RoomInfo:
+    """A stored room as the live layer sees it (used on join and when REST updates the room)."""
+    acoustics = room_acoustics(room)
+    public = {"id": room.id, "name": room.name, "description": room.description, "width": room.width,
+              "height": room.height, "max_participants": room.max_participants, "host_id": room.host_id,
+              "acoustics": acoustics_json(acoustics)}
+    return RoomInfo(room.id, float(room.width), float(room.height), room.max_participants, public, acoustics)
 
 
 class LiveBackend(Protocol):
@@ -79,9 +93,7 @@ class StoreBackend:
             room = await self._store.rooms.get_for_member(room_id, user_id)
         except RoomNotFound:
             raise NotAMember(room_id) from None
-        public = {"id": room.id, "name": room.name, "width": room.width, "height": room.height,
-                  "max_participants": room.max_participants, "host_id": room.host_id}
-        return RoomInfo(room.id, float(room.width), float(room.height), room.max_participants, public)
+        return room_info(room)
 
     async def post_chat(self, room_id: str, user_id: str, text: str) -> dict[str, Any]:
         """The REST chat repository, so both paths persist identically."""

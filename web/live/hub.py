@@ -188,6 +188,18 @@ class Hub:
             if conn.room_id == room_id:
                 self.kick(conn, CloseCode.REMOVED, LeaveReason.REMOVED)
 
+    async def room_updated(self, info: RoomInfo) -> None:
+        """The host changed the room (REST PATCH, committed): if it is live, retune its mix, apply
+        the new capacity to later joins (nobody present is removed) and tell its members."""
+        room = self._rooms.get(info.id)
+        if room is None:  # not live: the next join reads the new settings from the store
+            return
+        previous, room.info = room.info, info
+        room.state.capacity = info.max_participants
+        if self.plane is not None and info.acoustics != previous.acoustics:
+            self.plane.set_acoustics(info.id, info.acoustics)
+        room.broadcast(messages.room_updated(info.public))
+
     async def credentials_revoked(self, user_id: str) -> None:
         """Password changed or a key revoked: re-check the credential each of the account's live
         sessions used (once per distinct credential: a hundred bots usually share one key)."""
@@ -419,7 +431,7 @@ class Hub:
         await self._media_settled(room_id, pid)
         try:
             answer = await self.plane.open_session(room_id, pid, msg.sdp, x=presence.x, y=presence.y,
-                                                   heading=presence.heading)
+                                                   heading=presence.heading, acoustics=room.info.acoustics)
         except ValueError as exc:  # sfu.MediaError
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"offer rejected: {exc}", msg.id))
             return

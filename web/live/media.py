@@ -6,16 +6,21 @@ and lets signaling tests run without aiortc.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mixer import Acoustics
 
 
 class MediaPlaneLike(Protocol):
     """What the hub calls on the media plane; positions in metres, heading in degrees."""
 
     async def open_session(
-        self, room_id: str, participant_id: str, offer_sdp: str, *, x: float, y: float, heading: float
+        self, room_id: str, participant_id: str, offer_sdp: str, *, x: float, y: float, heading: float,
+        acoustics: Acoustics | None = None,
     ) -> str:
-        """Answer SDP for an offer (replacing an older session); raises ValueError on a bad offer."""
+        """Answer SDP for an offer (replacing an older session); raises ValueError on a bad offer.
+        `acoustics` are the room's settings (they reach its mixer, new or running)."""
         ...
 
     async def add_ice_candidate(
@@ -38,6 +43,10 @@ class MediaPlaneLike(Protocol):
         gain: float | None = None,
     ) -> None:
         """One listener's own mute/gain of one source."""
+        ...
+
+    def set_acoustics(self, room_id: str, acoustics: Acoustics) -> None:
+        """The host changed a live room's acoustics (applied at the next tick)."""
         ...
 
     async def close_session(self, room_id: str, participant_id: str) -> None:

@@ -42,6 +42,11 @@ def joined(
     return encode("joined", request_id, you=you, room=dict(room), members=list(members), ice_servers=list(ice_servers))
 
 
+def room_updated(room: Mapping[str, Any]) -> str:
+    """Broadcast when the host changed the room's settings (name, description, capacity, acoustics)."""
+    return encode("room_updated", room=dict(room))
+
+
 def member_joined(member: Mapping[str, Any]) -> str:
     """Broadcast to the others when someone enters."""
     return encode("member_joined", member=dict(member))

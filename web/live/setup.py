@@ -9,7 +9,8 @@ from aiohttp import web
 
 from web.config import Config
 from web.keys import AUTH, CONFIG, HOOKS, STORE
-from web.live.backend import StoreBackend
+from store.models import Room
+from web.live.backend import StoreBackend, room_info
 from web.live.handler import live_handler
 from web.live.hub import Hub
 from web.live.keys import LIVE_HUB, LIVE_SETTINGS
@@ -52,12 +53,18 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     hooks = app[HOOKS]
     hooks.member_removed.append(hub.member_removed)
     hooks.credentials_revoked.append(hub.credentials_revoked)
+
+    async def room_updated(room: Room) -> None:
+        await hub.room_updated(room_info(room))
+
+    hooks.room_updated.append(room_updated)
     hooks.session_count = hub.session_count
     try:
         yield
     finally:
         hooks.member_removed.remove(hub.member_removed)
         hooks.credentials_revoked.remove(hub.credentials_revoked)
+        hooks.room_updated.remove(room_updated)
         await hub.shutdown()  # normally done on shutdown already; here for runners that skip it
         await hub.plane.close()
 
