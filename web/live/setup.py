@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
-from web.config import Config
-from web.keys import AUTH, CONFIG, HOOKS, STORE
 from store.models import Room
+from web.config import Config
+from web.keys import AUTH, CONFIG, HOOKS, METRICS, STORE
 from web.live.backend import StoreBackend, room_info
 from web.live.handler import live_handler
 from web.live.hub import Hub
-from web.live.keys import LIVE_HUB, LIVE_SETTINGS
+from web.live.keys import LIVE_HUB, LIVE_MEDIA_STATS, LIVE_SETTINGS
 from web.live.media import MediaPlaneLike
+from web.live.mediastats import MediaStats
 from web.live.settings import LiveSettings
+from web.metrics import MetricFamily
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,35 @@ def setup_live(app: web.Application) -> None:
     app.router.add_get(f"{app[CONFIG].path_prefix}/ws", live_handler, name="live_ws")
     app.cleanup_ctx.append(_live_context)
     app.on_shutdown.append(_close_sessions)
+    _register_media_stats(app)
+
+
+def _register_media_stats(app: web.Application) -> None:
+    """The `media` section of /health and the `hubbub_media_*` families of /metrics; a failure
+    there is logged and leaves the rest of /health answering (it is a liveness probe)."""
+
+    def media_health() -> dict[str, Any]:
+        stats = app.get(LIVE_MEDIA_STATS)
+        if stats is None:
+            return {}
+        try:
+            return stats.health()
+        except Exception:
+            log.exception("media stats for /health failed")
+            return {"error": "media stats unavailable"}
+
+    def media_families() -> list[MetricFamily]:
+        stats = app.get(LIVE_MEDIA_STATS)
+        if stats is None:
+            return []
+        try:
+            return stats.families()
+        except Exception:
+            log.exception("media stats for /metrics failed")
+            return []
+
+    app[METRICS].health_sections["media"] = media_health
+    app[METRICS].add_collector(media_families)
 
 
 def _real_plane(config: Config, hub: Hub) -> MediaPlaneLike:
@@ -50,6 +82,11 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     else:
         hub.plane = _real_plane(config, hub)
     app[LIVE_HUB] = hub
+    from sfu.looplagmonitor import LoopLagMonitor  # sfu (aiortc) only once the server starts, as for the plane
+
+    lag = LoopLagMonitor()  # always on: the loop serves every socket, not only media
+    lag.start()
+    app[LIVE_MEDIA_STATS] = MediaStats(hub, lag)
     hooks = app[HOOKS]
     hooks.member_removed.append(hub.member_removed)
     hooks.credentials_revoked.append(hub.credentials_revoked)
@@ -62,6 +99,7 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await lag.stop()
         hooks.member_removed.remove(hub.member_removed)
         hooks.credentials_revoked.remove(hub.credentials_revoked)
         hooks.room_updated.remove(room_updated)
