@@ -9,7 +9,7 @@ moved. See docs/mixer.md.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,8 +28,12 @@ try:  # scipy's CSR x dense kernel, called directly so the product lands in a re
 except ImportError:  # pragma: no cover
     _csr_matvecs = None
 
-# listeners who hear someone, their mix as (listeners, 2, ramp) and (listeners, 2, rest), pairs mixed, peak bound
-Mixed = tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]
+CHUNK = 128  # listeners rendered, limited and converted at a time: their float mix (~1 MB) stays in cache
+
+# writes the float mix of listeners a..b into (2·(b-a), ramp) and (2·(b-a), 960 - ramp) spans
+Render = Callable[[int, int, np.ndarray, np.ndarray], None]
+# listeners who hear someone, pairs mixed, each listener's peak bound, and how to render their mix
+Mixed = tuple[np.ndarray, int, np.ndarray, Render]
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
 
@@ -73,15 +77,17 @@ def _csr(rows: np.ndarray, cols: np.ndarray, left: np.ndarray, right: np.ndarray
     return indptr, indices, data
 
 
-def _accumulate(csr: tuple[np.ndarray, np.ndarray, np.ndarray], signal: np.ndarray, out: np.ndarray) -> None:
-    """out += matrix @ signal for a CSR matrix from `_csr`, in place (both C-contiguous float32)."""
+def _accumulate(csr: tuple[np.ndarray, np.ndarray, np.ndarray], a: int, b: int, signal: np.ndarray,
+                out: np.ndarray) -> None:
+    """out += rows of listeners a..b of a CSR matrix from `_csr` @ signal, in place (C-contiguous float32)."""
     indptr, indices, data = csr
     assert signal.flags.c_contiguous and out.flags.c_contiguous
     if _csr_matvecs is None:  # pragma: no cover - only if scipy drops its kernel
-        out += sp.csr_array((data, indices, indptr), shape=(out.shape[0], signal.shape[0])) @ signal
+        matrix = sp.csr_array((data, indices, indptr), shape=(indptr.size - 1, signal.shape[0]))
+        out += matrix[2 * a:2 * b] @ signal
         return
-    _csr_matvecs(out.shape[0], signal.shape[0], signal.shape[1], indptr, indices, data, signal.reshape(-1),
-                 out.reshape(-1))
+    _csr_matvecs(2 * (b - a), signal.shape[0], signal.shape[1], indptr[2 * a:2 * b + 1], indices, data,
+                 signal.reshape(-1), out.reshape(-1))
 
 
 class Mixer(Room):
@@ -114,21 +120,27 @@ class Mixer(Room):
             limiter[:] = 1.0 - (1.0 - limiter) * release**BLOCKS
             self._end_tick()
             return result
-        listeners, head, tail, result.pairs, bound = mixed
+        listeners, result.pairs, bound, render = mixed
         if listeners.size < n:
             untouched = np.ones(n, dtype=bool)
             untouched[listeners] = False
             limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
-        # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
-        limiter[listeners] = limit((head, tail), limiter[listeners].astype(np.float32),
-                                   ceiling_lsb(self._acoustics.limiter_ceiling_dbfs), release, bound)
+        ceiling = ceiling_lsb(self._acoustics.limiter_ceiling_dbfs)
+        ramp = self._acoustics.ramp_samples
         out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
-        ramp = head.shape[2]
-        for part, span in ((head, out[:, :ramp]), (tail, out[:, ramp:])):
-            if part.size:
-                np.rint(part, out=part)
-                span[:, :, 0] = part[:, 0]
-                span[:, :, 1] = part[:, 1]
+        for a in range(0, listeners.size, CHUNK):  # each chunk's float mix stays in cache until it is int16
+            b = min(a + CHUNK, listeners.size)
+            head, tail = self._buffers(2 * (b - a))
+            render(a, b, head, tail)
+            head, tail = head.reshape(b - a, 2, ramp), tail.reshape(b - a, 2, FRAME_SAMPLES - ramp)
+            # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
+            limiter[listeners[a:b]] = limit((head, tail), limiter[listeners[a:b]].astype(np.float32), ceiling,
+                                            release, bound[a:b])
+            for part, span in ((head, out[a:b, :ramp]), (tail, out[a:b, ramp:])):
+                if part.size:
+                    np.rint(part, out=part)
+                    span[:, :, 0] = part[:, 0]
+                    span[:, :, 1] = part[:, 1]
         outputs.update(zip(map(self._ids.__getitem__, listeners.tolist()),
                            out.reshape(listeners.size, 1, FRAME_VALUES)))
         self._end_tick()
@@ -178,17 +190,21 @@ class Mixer(Room):
         if before is None:
             before = _gain_matrix(amp0, sin0)
         self._last_dense = (key, amp1, sin1, now_2d)
-        head, tail = self._buffers(2 * n)
-        ramp = head.shape[1]
-        np.matmul(now_2d, mono[:, :ramp], out=head)
-        if tail.size:
-            np.matmul(now_2d, mono[:, ramp:], out=tail)
         delta = before - now_2d
-        if delta.any():
-            head += delta @ self._faded(mono)
+        faded = self._faded(mono) if delta.any() else None
+        ramp = self._acoustics.ramp_samples
+
+        def render(a: int, b: int, head: np.ndarray, tail: np.ndarray) -> None:
+            """Rows of listeners a..b: one GEMM per span, plus the ramp's."""
+            np.matmul(now_2d[2 * a:2 * b], mono[:, :ramp], out=head)
+            if tail.size:
+                np.matmul(now_2d[2 * a:2 * b], mono[:, ramp:], out=tail)
+            if faded is not None:
+                head += delta[2 * a:2 * b] @ faded
+
         # per channel, pans included: up to 3 dB tighter than by amplitude, so fewer listeners need a peak scan
         bound = (np.maximum(before, now_2d) @ peak.astype(np.float32)).reshape(n, 2).max(axis=1)
-        return np.arange(n), head.reshape(n, 2, ramp), tail.reshape(n, 2, FRAME_SAMPLES - ramp), pairs, bound
+        return np.arange(n), pairs, bound, render
 
     def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
                         peak: np.ndarray) -> Mixed | None:
@@ -225,23 +241,27 @@ class Mixer(Room):
         left1, right1 = pan_gains(sin1)
         left1 *= amp1
         right1 *= amp1
-        head, tail = self._buffers(2 * listeners.size)
-        head.fill(0.0)
-        tail.fill(0.0)
-        ramp = head.shape[1]
         now = _csr(rows, cols, left1, right1, listeners.size)
-        _accumulate(now, np.ascontiguousarray(mono[:, :ramp]), head)
-        if tail.size:
-            _accumulate(now, np.ascontiguousarray(mono[:, ramp:]), tail)
+        ramp = self._acoustics.ramp_samples
+        head_signal, tail_signal = np.ascontiguousarray(mono[:, :ramp]), np.ascontiguousarray(mono[:, ramp:])
         left0, right0 = pan_gains(sin0)
         left0 = left0 * amp0 - left1
         right0 = right0 * amp0 - right1
         moved = np.flatnonzero((left0 != 0.0) | (right0 != 0.0))
-        if moved.size:
-            delta = _csr(rows[moved], cols[moved], left0[moved], right0[moved], listeners.size)
-            _accumulate(delta, self._faded(mono), head)
-        return (listeners, head.reshape(listeners.size, 2, ramp), tail.reshape(listeners.size, 2, FRAME_SAMPLES - ramp),
-                int(lis.size), bound)
+        delta = _csr(rows[moved], cols[moved], left0[moved], right0[moved], listeners.size) if moved.size else None
+        faded = self._faded(mono) if delta is not None else None
+
+        def render(a: int, b: int, head: np.ndarray, tail: np.ndarray) -> None:
+            """Rows of listeners a..b: sparse products accumulated into zeroed spans."""
+            head.fill(0.0)
+            _accumulate(now, a, b, head_signal, head)
+            if tail.size:
+                tail.fill(0.0)
+                _accumulate(now, a, b, tail_signal, tail)
+            if delta is not None and faded is not None:
+                _accumulate(delta, a, b, faded, head)
+
+        return listeners, int(lis.size), bound, render
 
     def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sources worth mixing (slots, mono signal, RMS amplitude, peak): not muted for everyone, and not
