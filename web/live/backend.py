@@ -44,7 +44,7 @@ class RoomInfo:
     height: float
     max_participants: int
     public: dict[str, Any]
-    acoustics: Acoustics = Acoustics()
+    acoustics: Acoustics
 
 
 def room_info(room: Room) -> RoomInfo:

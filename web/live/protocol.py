@@ -24,7 +24,7 @@ MAX_CHAT_CHARS = 2000
 MAX_CANDIDATE_CHARS = 1024
 MAX_VOLUME = 2.0
 MAX_DEVICE_CHARS = 32
-DEVICE_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,%d}" % MAX_DEVICE_CHARS)
+DEVICE_PATTERN = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_DEVICE_CHARS}}}")
 
 RequestId = str | int | None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 from web.live.hub import HubSettings
 from web.live.media import MediaPlaneLike
 from web.live.ratelimit import FloodPolicy

@@ -82,7 +82,8 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     else:
         hub.plane = _real_plane(config, hub)
     app[LIVE_HUB] = hub
-    from sfu.looplagmonitor import LoopLagMonitor  # sfu (aiortc) only once the server starts, as for the plane
+    # sfu (aiortc) is imported only once the server starts, as for the plane
+    from sfu.looplagmonitor import LoopLagMonitor
 
     lag = LoopLagMonitor()  # always on: the loop serves every socket, not only media
     lag.start()
