@@ -320,6 +320,7 @@ class MediaPlane:
         finally:
             if room is not None and not room.sessions and self._rooms.get(session.room_id) is room:
                 del self._rooms[session.room_id]
+                self._acoustics.pop(session.room_id, None)  # signaling passes them again with the next offer
                 await room.stop()
             if notify and self._on_closed is not None:
                 try:
