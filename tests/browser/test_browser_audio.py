@@ -93,27 +93,28 @@ def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
     wait_for_levels(page, lambda l, r: l < -60 and r < -60, "silence while alone")
 
     bot = Bot(BotOptions(server=server.base, room=room, credential=bot_token, source=ToneSource(440, -12.0),
-                         at=(6.0, 10.0), heading=0.0))
+                         at=(6.0, 10.0), heading=0.0, name="speaker"))
     bot_loop.run(bot.start(), timeout=40)
     try:
-        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-x", "6.00")
+        # A bot session of an account is labelled with its device name.
+        expect(page.locator("svg.map g.avatar[data-username='tonebot (speaker)']")).to_have_attribute("data-x", "6.00")
         # The bot's speaking ring lights up on our map.
-        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-speaking", "true")
+        expect(page.locator("svg.map g.avatar[data-username='tonebot (speaker)']")).to_have_attribute("data-speaking", "true")
         # 4 m to our left.
         left_lr = wait_for_levels(page, lambda l, r: l > -45 and l > r + MARGIN_DB, "tone louder on the left")
 
         bot_loop.run(bot.move(14.0, 10.0, 0.0))
-        expect(page.locator("svg.map g.avatar[data-username='tonebot']")).to_have_attribute("data-x", "14.00")
+        expect(page.locator("svg.map g.avatar[data-username='tonebot (speaker)']")).to_have_attribute("data-x", "14.00")
         right_lr = wait_for_levels(page, lambda l, r: r > -45 and r > l + MARGIN_DB, "tone louder on the right")
         # Same distance: about the same loudness on the loud side either way.
         assert abs(left_lr[0] - right_lr[1]) < 6, (left_lr, right_lr)
 
         # Per-person mute (this listener only) silences the bot in our mix...
-        page.locator("svg.map g.avatar[data-username='tonebot'] circle.body").click(button="right")
-        page.get_by_role("dialog", name="Sound of tonebot").get_by_label("Mute for me").check()
+        page.locator("svg.map g.avatar[data-username='tonebot (speaker)'] circle.body").click(button="right")
+        page.get_by_role("dialog", name="Sound of tonebot (speaker)").get_by_label("Mute for me").check()
         wait_for_levels(page, lambda l, r: l < right_lr[1] - 30 and r < right_lr[1] - 30, "muted for me")
         # ...and unmuting brings it back.
-        menu = page.get_by_role("dialog", name="Sound of tonebot")
+        menu = page.get_by_role("dialog", name="Sound of tonebot (speaker)")
         menu.get_by_label("Mute for me").uncheck()
         wait_for_levels(page, lambda l, r: abs(r - right_lr[1]) < 2 and r > l + MARGIN_DB, "unmuted again")
         # Per-person volume: the slider down to 50 % with the keyboard (10 steps of 5 %) is about -6 dB.
@@ -122,7 +123,7 @@ def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
         for _ in range(10):
             slider.press("ArrowLeft")
         expect(slider).to_have_value("0.5")
-        expect(page.locator("ul.live-members li[data-username='tonebot']")).to_contain_text("50 %")
+        expect(page.locator("ul.live-members li[data-username='tonebot (speaker)']")).to_contain_text("50 %")
         wait_for_levels(page, lambda l, r: 3 < right_lr[1] - r < 9 and r > l + MARGIN_DB, "half volume")
     finally:
         bot_loop.run(bot.close(), timeout=20)

@@ -104,7 +104,9 @@ export async function renderLive(view, roomId) {
     }));
   }
 
-  function addMember(m) {
+  function addMember(raw) {
+    // Several sessions of one account (bots) are told apart by their device label.
+    const m = { ...raw, username: raw.device ? `${raw.username} (${raw.device})` : raw.username };
     members.set(m.id, { id: m.id, username: m.username, muted: Boolean(m.muted) });
     map.upsert(m);
     map.setMutedForMe(m.id, Boolean(prefs.get(m.id)?.muted));
@@ -326,8 +328,9 @@ export async function renderLive(view, roomId) {
       case "member_joined": {
         addMember(msg.member);
         renderMembers();
-        systemLine(`${msg.member.username} joined`);
-        toast(`${msg.member.username} joined`);
+        const name = members.get(msg.member.id).username;
+        systemLine(`${name} joined`);
+        toast(`${name} joined`);
         break;
       }
       case "member_left": {
