@@ -16,6 +16,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from sfu.ownedtask import cancel_and_wait
+
 SAMPLE_RATE = 48000
 MAX_GAP_FILL = 5 * SAMPLE_RATE
 
@@ -109,12 +111,7 @@ class Recorder:
     async def stop(self) -> None:
         """Stop reading and close the WAV file (idempotent)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         if self._wav is not None:
             wav, self._wav = self._wav, None
             wav.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .ownedtask import cancel_and_wait
 from .rollingstats import RollingStats
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,7 @@ class LoopLagMonitor:
     async def stop(self) -> None:
         """Cancel and await the probe task (idempotent)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

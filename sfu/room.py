@@ -26,6 +26,7 @@ import av
 import numpy as np
 
 from .mediaconfig import MediaConfig
+from .ownedtask import cancel_and_wait
 from .rollingstats import RollingStats
 from .session import Session
 from .sessionclosed import SessionClosed
@@ -150,12 +151,7 @@ class Room:
     async def stop(self) -> None:
         """Stop the clock (idempotent); sessions are closed by the plane."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

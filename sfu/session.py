@@ -22,8 +22,9 @@ from . import audiojitterbuffer
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError
 from .mixtrack import MixTrack
-from .opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
 from .opusencoder import OpusEncoder
+from .opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
+from .ownedtask import cancel_and_wait
 from .sessionclosed import SessionClosed
 from .sourcebuffer import FRAME_VALUES, SourceBuffer
 
@@ -173,12 +174,7 @@ class Session:
         self._cancel_connect_timer()
         self.track.end()
         reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            try:
-                await reader
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(reader)
         await self.pc.close()
         self.pc.remove_all_listeners()
 
