@@ -9,6 +9,7 @@ moved. See docs/mixer.md.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -28,6 +29,7 @@ try:  # scipy's CSR x dense kernel, called directly so the product lands in a re
 except ImportError:  # pragma: no cover
     _csr_matvecs = None
 
+OUTPUT_BLOCKS = 2  # output blocks kept for reuse: the last tick's outputs are usually still held during a mix
 CHUNK = 128  # listeners rendered, limited and converted at a time: their float mix (~1 MB) stays in cache
 
 # writes the float mix of listeners a..b into (2·(b-a), ramp) and (2·(b-a), 960 - ramp) spans
@@ -97,6 +99,8 @@ class Mixer(Room):
         super().__init__(acoustics, max_sources=max_sources)
         # the dense path's (key, amplitudes, sin(azimuth), gain matrix) of the last tick, reused as "before"
         self._last_dense: tuple[tuple[int, bytes], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._out_blocks: list[np.ndarray] = []  # int16 output blocks, reused once no output of theirs is alive
+        self._probe = [np.empty(0)]  # an array referenced by its list only: the reference count of a free block
 
     def mix(self, frames: Mapping[str, np.ndarray]) -> MixResult:
         """Mix one tick. `frames`: pid -> int16 array of 1920 interleaved stereo values (missing = silent)."""
@@ -127,7 +131,7 @@ class Mixer(Room):
             limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
         ceiling = ceiling_lsb(self._acoustics.limiter_ceiling_dbfs)
         ramp = self._acoustics.ramp_samples
-        out = np.empty((listeners.size, FRAME_SAMPLES, 2), dtype=np.int16)
+        out = self._output_block(listeners.size)
         for a in range(0, listeners.size, CHUNK):  # each chunk's float mix stays in cache until it is int16
             b = min(a + CHUNK, listeners.size)
             head, tail = self._buffers(2 * (b - a))
@@ -152,6 +156,22 @@ class Mixer(Room):
         ramp = self._acoustics.ramp_samples
         flat = self._scratch.get("mixed", (rows * FRAME_SAMPLES,), np.float32)
         return flat[:rows * ramp].reshape(rows, ramp), flat[rows * ramp:].reshape(rows, FRAME_SAMPLES - ramp)
+
+    def _output_block(self, rows: int) -> np.ndarray:
+        """A (rows, 960, 2) int16 array for this tick's outputs. Every output handed out is a view of such a block
+        and keeps it alive, so a block is reused only once no output of it is referenced any more: callers may keep
+        outputs as long as they like. Reuse avoids mapping fresh pages for multi-megabyte outputs every tick
+        (measured at N=1000: 150-450 page faults, 0.3-0.6 ms of system time per tick)."""
+        blocks, probe = self._out_blocks, self._probe
+        for i in range(len(blocks)):
+            # referenced by nothing but the list, exactly like the probe (same expression, so the same count
+            # whatever the interpreter's own temporaries)
+            if blocks[i].shape[0] >= rows and sys.getrefcount(blocks[i]) == sys.getrefcount(probe[0]):
+                return blocks[i][:rows]
+        block = np.empty((max(rows, len(self._ids)), FRAME_SAMPLES, 2), dtype=np.int16)  # room-sized
+        blocks.insert(0, block)
+        del blocks[OUTPUT_BLOCKS:]  # outputs still held elsewhere keep a dropped block alive
+        return block[:rows]
 
     def _faded(self, mono: np.ndarray) -> np.ndarray:
         """The ramp's samples weighted by the fade: (last gains - now) @ this = the glide, with no per-row pass."""

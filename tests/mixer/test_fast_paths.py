@@ -81,3 +81,26 @@ def test_chunk_size_never_changes_a_sample(case: str, monkeypatch: pytest.Monkey
     for results in outputs[1:]:
         for a, b in zip(outputs[0], results):
             assert all(np.array_equal(a.outputs[p], b.outputs[p]) for p in a.outputs)
+
+
+def test_outputs_kept_by_the_caller_are_never_overwritten_and_released_ones_are_reused() -> None:
+    """Output blocks are reused only when no output of theirs is referenced any more."""
+    pos, heading, ticks = scene(40, 10.0, 40, 0, seed=3)
+    mixer = Mixer()
+    for i, (x, y) in enumerate(pos):
+        mixer.add(f"p{i}", x, y, heading[i])
+    kept = mixer.mix(ticks[0])
+    copies = {pid: out.copy() for pid, out in kept.outputs.items()}
+    for frames in ticks[1:] * 3:
+        mixer.mix(frames)  # results dropped at once: their blocks become free
+    assert all(np.array_equal(kept.outputs[pid], copies[pid]) for pid in copies)
+    one = kept.outputs["p0"]
+    del kept, copies
+    address = one.__array_interface__["data"][0]
+    del one  # nothing of the first tick's block is referenced any more
+    seen = set()
+    result = None
+    for frames in ticks * 2:  # like a media plane: the last result is still held while the next tick mixes
+        result = mixer.mix(frames)
+        seen.add(result.outputs["p0"].__array_interface__["data"][0])
+    assert address in seen and len(seen) == 2
