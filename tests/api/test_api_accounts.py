@@ -6,8 +6,7 @@ import asyncio
 import time
 
 import jwt
-
-from conftest import PASSWORD, Api, AppClient, error_of
+from api_support import PASSWORD, Api, AppClient, error_of
 
 JWT_SECRET = "test-jwt-secret-" + "x" * 48  # as in tests/conftest.py
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api, AppClient, error_of
+from api_support import Api, AppClient, error_of
 
 
 async def test_room_chat_post_and_paginate_newest_first(client: AppClient, api: Api) -> None:

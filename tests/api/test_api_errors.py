@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Api, AppClient, error_of
+from api_support import Api, AppClient, error_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

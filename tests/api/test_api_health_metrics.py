@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import Api, AppClient
+from api_support import Api, AppClient
 
 from web.keys import HOOKS, METRICS
 from web.metrics import MetricFamily

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import Api, AppClient, error_of
+from api_support import Api, AppClient, error_of
 
 from web.app import create_app
 from web.config import Config

@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from conftest import PASSWORD, Api, AppClient
+from api_support import PASSWORD, Api, AppClient
 
 from web.logs import JsonFormatter
 

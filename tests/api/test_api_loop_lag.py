@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from conftest import PASSWORD, Api
+from api_support import PASSWORD, Api
 
 from web.keys import AUTH, STORE
 

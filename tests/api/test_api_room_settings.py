@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conftest import Api, AppClient, error_of
+from api_support import Api, AppClient, error_of
 
 from mixer import Acoustics, distance_gain
 from store.db import migrations

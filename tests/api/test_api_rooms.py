@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api, AppClient, error_of
+from api_support import Api, AppClient, error_of
 
 from web.keys import HOOKS
 

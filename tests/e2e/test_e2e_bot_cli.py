@@ -9,7 +9,7 @@ import sys
 import wave
 from pathlib import Path
 
-from conftest import MakeWorld
+from e2e_support import MakeWorld
 from serverproc import ROOT
 
 

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from audiocheck import band_db, total_db
-from conftest import MakeWorld, World
+from e2e_support import MakeWorld, World
 from serverproc import start_server, stop_server
 
 from bots.client import Bot

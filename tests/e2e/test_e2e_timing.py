@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from audiocheck import at_time, onsets
-from conftest import MakeWorld
+from e2e_support import MakeWorld
 
 from bots import ClickSource, ToneSource
 

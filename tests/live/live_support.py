@@ -6,64 +6,26 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from httpapi import PASSWORD, SIGNUP_SECRET, AppClient, BaseApi, User  # noqa: F401 - re-exported to the tests
 
-AppClient = TestClient[web.Request, web.Application]
-SIGNUP_SECRET = "test-signup-secret"  # tests/conftest.py's config
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class User:
-    """A registered, logged-in user."""
-
-    id: str
-    username: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        """Authorization header."""
-        return {"Authorization": f"Bearer {self.token}"}
+from web.live.hub import Hub
+from web.live.keys import LIVE_HUB
 
 
-class Api:
-    """Accounts and rooms through HTTP, as a client would set them up."""
-
-    def __init__(self, client: AppClient, prefix: str = "") -> None:
-        self.client = client
-        self.prefix = prefix
-
-    async def user(self, username: str) -> User:
-        """Register and log in."""
-        resp = await self.client.post(f"{self.prefix}/api/auth/register", json={
-            "username": username, "password": PASSWORD, "signup_secret": SIGNUP_SECRET})
-        assert resp.status == 201, await resp.text()
-        return await self.login(username)
-
-    async def login(self, username: str, password: str = PASSWORD) -> User:
-        """Log in (a fresh token)."""
-        resp = await self.client.post(f"{self.prefix}/api/auth/login",
-                                      json={"username": username, "password": password})
-        assert resp.status == 200, await resp.text()
-        body = await resp.json()
-        return User(body["user"]["id"], body["user"]["username"], body["access_token"])
+class Api(BaseApi):
+    """Live-test flavour: ``room`` creates a room with members and answers its id."""
 
     async def room(self, host: User, *members: User, **fields: Any) -> str:
         """Create a room as `host` and add `members`; returns its id."""
-        resp = await self.client.post(f"{self.prefix}/api/rooms", json={"name": "lounge", **fields}, headers=host.auth)
-        assert resp.status == 201, await resp.text()
-        room_id: str = (await resp.json())["room"]["id"]
+        room_id: str = (await self.create_room(host, **fields))["id"]
         for member in members:
-            resp = await self.client.post(f"{self.prefix}/api/rooms/{room_id}/members",
-                                          json={"username": member.username},
-                                          headers=host.auth)
-            assert resp.status == 201, await resp.text()
+            await self.add(host, room_id, member.username)
         return room_id
 
 
@@ -208,3 +170,52 @@ class Activity:
 
     level_dbov: float
     speaking: bool
+
+
+class Live:
+    """A running server plus helpers to make users, rooms and connected clients."""
+
+    def __init__(self, client: AppClient, prefix: str = "") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.api = Api(client, prefix)
+        self.clients: list[WsClient] = []
+
+    @property
+    def app(self) -> web.Application:
+        return self.client.app  # type: ignore[return-value]
+
+    @property
+    def hub(self) -> Hub:
+        return self.app[LIVE_HUB]
+
+    @property
+    def plane(self) -> FakePlane:
+        plane = self.hub.plane
+        assert isinstance(plane, FakePlane)
+        return plane
+
+    async def connect(self, user: User | None = None, device: str | None = None, **ws_kwargs: Any) -> WsClient:
+        """Open /ws; with a user, authenticate (as `device` if given) and wait for `authenticated`."""
+        ws = await self.client.ws_connect(f"{self.prefix}/ws", **ws_kwargs)
+        c = WsClient(ws, user.username if user else "anon")
+        self.clients.append(c)
+        if user is not None:
+            hello: dict[str, Any] = {"type": "auth", "token": user.token, "id": "auth"}
+            if device is not None:
+                hello["device"] = device
+            await c.send(**hello)
+            msg = await c.next()
+            assert msg["type"] == "authenticated", msg
+        return c
+
+    async def join(self, user: User, room_id: str, device: str | None = None,
+                   **ws_kwargs: Any) -> tuple[WsClient, dict[str, Any]]:
+        """Connect, authenticate and join; returns the client and its `joined` message."""
+        c = await self.connect(user, device, **ws_kwargs)
+        await c.send(type="join", room=room_id, id="j")
+        joined = await c.expect("joined")
+        return c, joined
+
+
+MakeLive = Callable[..., Awaitable[Live]]

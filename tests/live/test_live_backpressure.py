@@ -7,8 +7,7 @@ import socket
 import time
 
 import aiohttp
-from conftest import MakeLive
-from live_support import WsClient
+from live_support import MakeLive, WsClient
 
 from web.live.codes import CloseCode
 from web.live.ratelimit import FloodPolicy

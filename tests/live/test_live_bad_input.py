@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import Live, MakeLive
+from live_support import Live, MakeLive
 
 from web.live.codes import CloseCode
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import Live, MakeLive
+from live_support import Live, MakeLive
 
 from web.live.codes import CloseCode
 from web.live.hub import HubSettings

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any
 
-from conftest import Live, MakeLive
+from live_support import Live, MakeLive
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions

@@ -6,7 +6,7 @@ import asyncio
 import statistics
 import time
 
-from conftest import Live
+from live_support import Live
 
 
 async def test_moves_are_coalesced_into_batches_of_at_most_one_per_50ms(live: Live) -> None:

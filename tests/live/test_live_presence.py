@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Live
+from live_support import Live
 
 from web.live.codes import CloseCode
 

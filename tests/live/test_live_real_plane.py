@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from conftest import MakeLive
+from live_support import MakeLive
 
 import sfu
 from mixer import Acoustics

@@ -3,7 +3,7 @@ server shutdown closes every socket with GOING_AWAY."""
 
 from __future__ import annotations
 
-from conftest import Live
+from live_support import Live
 
 from web.live.codes import CloseCode
 

@@ -3,7 +3,7 @@ and a host's PATCH retunes a live room's mix and is broadcast as `room_updated` 
 
 from __future__ import annotations
 
-from conftest import Live
+from live_support import Live
 
 from mixer import Acoustics
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Live
-from live_support import Activity
+from live_support import Activity, Live
 
 from mixer import Acoustics
 

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from web.live import messages
 from web.live.codes import ErrorCode
-from web.live.protocol import Ice, Join, Mix, Move, ProtocolError, normalise_heading, parse_message
+from web.live.protocol import (
+    Ice,
+    Join,
+    Mix,
+    Move,
+    ProtocolError,
+    normalise_heading,
+    parse_message,
+)
 from web.live.ratelimit import FloodGuard, FloodPolicy, TokenBucket, Verdict
 from web.live.room import Activity, OutOfBounds, RoomFull, RoomState
 

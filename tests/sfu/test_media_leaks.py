@@ -8,11 +8,8 @@ import threading
 import tracemalloc
 import weakref
 
-import pytest
-
 from bots import BotPeer, ToneSource
 from sfu import MediaConfig, MediaPlane
-
 
 
 def own_threads() -> list[str]:
