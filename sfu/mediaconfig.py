@@ -25,7 +25,7 @@ class MediaConfig:
     fec: bool = True  # Opus in-band FEC in our encoder (only used by SILK/hybrid modes)
     expected_loss_percent: int = 5  # tells libopus how much redundancy FEC should carry
     opus_complexity: int = 5  # libopus 0..10: 10 = 190 us, 5 = 150 us, 2 = 96 us per stereo frame here
-    prefetch_frames: int = 2  # a source starts playing once this many frames are buffered
+    prefetch_frames: int = 1  # a source starts playing once this many frames are buffered
     max_buffer_frames: int = 4  # per-source backlog bound (x 20 ms); beyond it the oldest is dropped
     outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
     silent_peer_timeout: float = 10.0  # seconds without inbound audio before SILENT_PEER
