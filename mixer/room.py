@@ -57,6 +57,7 @@ T = TypeVar("T")
 _NUMBER = (int, float)
 _INT16 = np.dtype(np.int16)
 _ROW = (1, 2 * 960)
+STACK_BLOCK = 128  # frames stacked at a time for the silence test: 480 KB, stays in cache
 
 
 class Scratch:
@@ -260,21 +261,39 @@ class Room:
             amp = amp * np.where(keys[at] == pair, factors[at], 1.0)
         return amp, sin_az
 
+    def _sounding(self, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the frames that are not digital silence, and those frames stacked (n, 1920) int16.
+
+        Frames are stacked STACK_BLOCK at a time into a small reused buffer (it stays in cache) and tested there
+        with one integer OR per frame; only sounding frames are copied on. ValueError/TypeError if a frame is not
+        int16 x 1920. The stacked frames may live in the reused buffer: valid until the next call."""
+        block = self._scratch.get("stacked", (min(len(frames), STACK_BLOCK), FRAME_VALUES), np.int16)
+        indices, parts = [], []
+        for a in range(0, len(frames), STACK_BLOCK):
+            part = np.concatenate(frames[a:a + STACK_BLOCK], axis=0, out=block[:min(STACK_BLOCK, len(frames) - a)])
+            if part.dtype != _INT16 or part.shape[1] != FRAME_VALUES:
+                raise ValueError("not int16 x 1920")
+            loud = np.flatnonzero(np.bitwise_or.reduce(part.view(np.int64), axis=1))
+            if loud.size:
+                indices.append(loud + a)
+                # the block is overwritten by the next one: copy, unless it is the only one and all of it sounds
+                parts.append(part if loud.size == len(frames) else part[loud])
+        if not parts:
+            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_VALUES), dtype=np.int16)
+        return np.concatenate(indices), np.concatenate(parts) if len(parts) > 1 else parts[0]
+
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
         """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
         slot_of = self._slot
         slots = list(map(slot_of.get, frames))
-        stacked = None
+        found = None
         dropped: list[str] = []
-        if None not in slots:  # fast path: every frame known and well-formed, stacked in one C call
+        if None not in slots:  # fast path: every frame known and well-formed, stacked by C calls
             try:
-                stacked = np.concatenate(list(frames.values()), axis=0,
-                                         out=self._scratch.get("stacked", (len(slots), FRAME_VALUES), np.int16))
+                found = self._sounding(list(frames.values()))
             except (ValueError, TypeError):  # a malformed or non-int16 frame: sort them out one by one
-                stacked = None
-            if stacked is not None and (stacked.dtype != _INT16 or stacked.shape != (len(slots), FRAME_VALUES)):
-                stacked = None
-        if stacked is None:
+                found = None
+        if found is None:
             slots, arrays = [], []
             for pid, frame in frames.items():
                 slot = slot_of.get(pid)
@@ -286,17 +305,14 @@ class Room:
                     continue
                 slots.append(slot)
                 arrays.append(frame if frame.shape == _ROW else frame.reshape(_ROW))
-            stacked = np.concatenate(arrays, axis=0) if arrays else None
+            found = self._sounding(arrays)
         n = len(self._ids)
         hang = self._f[HANGOVER, :n]
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = self._everyone(SILENT)
-        if stacked is not None:
-            # digital silence costs one pass (an integer OR: 2x faster than `any`, which casts to bool)
-            sounding = np.flatnonzero(np.bitwise_or.reduce(stacked.view(np.int64), axis=1))
+        sounding, stacked = found
+        if sounding.size:
             src = np.array(slots, dtype=np.intp)[sounding]
-            if sounding.size < len(slots):
-                stacked = stacked[sounding]
             wide = self._scratch.get("wide", (sounding.size, FRAME_VALUES), np.float32)
             np.copyto(wide, stacked)  # a contiguous cast, then a float add: 2x faster than a casting add
             mono = self._scratch.get("mono", (sounding.size, FRAME_SAMPLES), np.float32)
