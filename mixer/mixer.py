@@ -32,10 +32,10 @@ except ImportError:  # pragma: no cover
 OUTPUT_BLOCKS = 2  # output blocks kept for reuse: the last tick's outputs are usually still held during a mix
 CHUNK = 128  # listeners rendered, limited and converted at a time: their float mix (~1 MB) stays in cache
 
-# writes the float mix of listeners a..b into (2·(b-a), ramp) and (2·(b-a), 960 - ramp) spans
+# writes the float mix of listeners a..b into (2·(b-a), split) and (2·(b-a), 960 - split) spans
 Render = Callable[[int, int, np.ndarray, np.ndarray], None]
-# listeners who hear someone, pairs mixed, each listener's peak bound, and how to render their mix
-Mixed = tuple[np.ndarray, int, np.ndarray, Render]
+# listeners who hear someone, pairs mixed, each listener's peak bound, how to render their mix, and the split
+Mixed = tuple[np.ndarray, int, np.ndarray, Render, int]
 _SILENCE = np.zeros((1, FRAME_VALUES), dtype=np.int16)
 _SILENCE.flags.writeable = False
 
@@ -124,23 +124,22 @@ class Mixer(Room):
             limiter[:] = 1.0 - (1.0 - limiter) * release**BLOCKS
             self._end_tick()
             return result
-        listeners, result.pairs, bound, render = mixed
+        listeners, result.pairs, bound, render, split = mixed
         if listeners.size < n:
             untouched = np.ones(n, dtype=bool)
             untouched[listeners] = False
             limiter[untouched] = 1.0 - (1.0 - limiter[untouched]) * release**BLOCKS
         ceiling = ceiling_lsb(self._acoustics.limiter_ceiling_dbfs)
-        ramp = self._acoustics.ramp_samples
         out = self._output_block(listeners.size)
         for a in range(0, listeners.size, CHUNK):  # each chunk's float mix stays in cache until it is int16
             b = min(a + CHUNK, listeners.size)
-            head, tail = self._buffers(2 * (b - a))
+            head, tail = self._buffers(2 * (b - a), split)
             render(a, b, head, tail)
-            head, tail = head.reshape(b - a, 2, ramp), tail.reshape(b - a, 2, FRAME_SAMPLES - ramp)
+            head, tail = head.reshape(b - a, 2, split), tail.reshape(b - a, 2, FRAME_SAMPLES - split)
             # the limiter leaves every sample under its ceiling (< 32767), so no clipping step is needed
             limiter[listeners[a:b]] = limit((head, tail), limiter[listeners[a:b]].astype(np.float32), ceiling,
                                             release, bound[a:b])
-            for part, span in ((head, out[a:b, :ramp]), (tail, out[a:b, ramp:])):
+            for part, span in ((head, out[a:b, :split]), (tail, out[a:b, split:])):
                 if part.size:
                     np.rint(part, out=part)
                     span[:, :, 0] = part[:, 0]
@@ -150,12 +149,11 @@ class Mixer(Room):
         self._end_tick()
         return result
 
-    def _buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        """This tick's float mix as two C-contiguous spans of one reused buffer: the ramp's first samples
-        (rows, ramp) and the rest (rows, 960 - ramp), so the ramp's product accumulates in place."""
-        ramp = self._acoustics.ramp_samples
+    def _buffers(self, rows: int, split: int) -> tuple[np.ndarray, np.ndarray]:
+        """A chunk's float mix as two C-contiguous spans of one reused buffer, samples before `split` and after:
+        the sparse path splits at the ramp so its product accumulates in place; the dense path does not split."""
         flat = self._scratch.get("mixed", (rows * FRAME_SAMPLES,), np.float32)
-        return flat[:rows * ramp].reshape(rows, ramp), flat[rows * ramp:].reshape(rows, FRAME_SAMPLES - ramp)
+        return flat[:rows * split].reshape(rows, split), flat[rows * split:].reshape(rows, FRAME_SAMPLES - split)
 
     def _output_block(self, rows: int) -> np.ndarray:
         """A (rows, 960, 2) int16 array for this tick's outputs. Every output handed out is a view of such a block
@@ -214,17 +212,15 @@ class Mixer(Room):
         faded = self._faded(mono) if delta.any() else None
         ramp = self._acoustics.ramp_samples
 
-        def render(a: int, b: int, head: np.ndarray, tail: np.ndarray) -> None:
-            """Rows of listeners a..b: one GEMM per span, plus the ramp's."""
-            np.matmul(now_2d[2 * a:2 * b], mono[:, :ramp], out=head)
-            if tail.size:
-                np.matmul(now_2d[2 * a:2 * b], mono[:, ramp:], out=tail)
+        def render(a: int, b: int, frame: np.ndarray, _: np.ndarray) -> None:
+            """Rows of listeners a..b, whole frames (no split): one GEMM, plus the ramp's over its samples."""
+            np.matmul(now_2d[2 * a:2 * b], mono, out=frame)
             if faded is not None:
-                head += delta[2 * a:2 * b] @ faded
+                frame[:, :ramp] += delta[2 * a:2 * b] @ faded
 
         # per channel, pans included: up to 3 dB tighter than by amplitude, so fewer listeners need a peak scan
         bound = (np.maximum(before, now_2d) @ peak.astype(np.float32)).reshape(n, 2).max(axis=1)
-        return np.arange(n), pairs, bound, render
+        return np.arange(n), pairs, bound, render, FRAME_SAMPLES
 
     def _mix_near_pairs(self, src: np.ndarray, mono: np.ndarray, weight: np.ndarray,
                         peak: np.ndarray) -> Mixed | None:
@@ -282,7 +278,7 @@ class Mixer(Room):
             if delta is not None and faded is not None:
                 _accumulate(delta, a, b, faded, head)
 
-        return listeners, int(lis.size), bound, render
+        return listeners, int(lis.size), bound, render, ramp
 
     def _audible_sources(self, intake: Intake) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sources worth mixing (slots, mono signal, RMS amplitude, peak): not muted for everyone, and not
