@@ -323,6 +323,16 @@ class Hub:
             conn.send(messages.error(ErrorCode.NOT_IN_ROOM, "join a room first", request_id))
         return room
 
+    def _media_room(self, conn: Connection, request_id: RequestId) -> tuple[LiveRoom, MediaPlaneLike] | None:
+        """The sender's room and the media plane, or None after answering why there is no media."""
+        room = self._room_of(conn, request_id)
+        if room is None:
+            return None
+        if self.plane is None:
+            conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", request_id))
+            return None
+        return room, self.plane
+
     async def _join(self, conn: Connection, msg: Join) -> None:
         assert conn.user_id is not None
         conn.joining = msg.room
@@ -419,38 +429,34 @@ class Hub:
             self.plane.set_preference(room.info.id, conn.participant_id, msg.user, muted=msg.muted, gain=msg.volume)
 
     async def _offer(self, conn: Connection, msg: Offer) -> None:
-        room = self._room_of(conn, msg.id)
-        if room is None:
+        found = self._media_room(conn, msg.id)
+        if found is None:
             return
+        room, plane = found
         assert conn.participant_id is not None
-        if self.plane is None:
-            conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
-            return
         room_id, pid = room.info.id, conn.participant_id
         presence = room.state.members[pid]
         await self._media_settled(room_id, pid)
         try:
-            answer = await self.plane.open_session(room_id, pid, msg.sdp, x=presence.x, y=presence.y,
+            answer = await plane.open_session(room_id, pid, msg.sdp, x=presence.x, y=presence.y,
                                                    heading=presence.heading, acoustics=room.info.acoustics)
         except ValueError as exc:  # sfu.MediaError
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"offer rejected: {exc}", msg.id))
             return
         if conn.room_id != room_id or conn.closing:
-            await self.plane.close_session(room_id, pid)  # left while negotiating
+            await plane.close_session(room_id, pid)  # left while negotiating
             return
         conn.send(messages.answer(msg.id, answer))
         conn.send(messages.ice(None))
 
     async def _ice(self, conn: Connection, msg: Ice) -> None:
-        room = self._room_of(conn, msg.id)
-        if room is None:
+        found = self._media_room(conn, msg.id)
+        if found is None:
             return
+        room, plane = found
         assert conn.participant_id is not None
-        if self.plane is None:
-            conn.send(messages.error(ErrorCode.MEDIA_ERROR, "media is not available on this server", msg.id))
-            return
         try:
-            await self.plane.add_ice_candidate(room.info.id, conn.participant_id, msg.candidate, msg.sdp_mid,
+            await plane.add_ice_candidate(room.info.id, conn.participant_id, msg.candidate, msg.sdp_mid,
                                                msg.sdp_mline_index)
         except ValueError as exc:
             conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"candidate rejected: {exc}", msg.id))
