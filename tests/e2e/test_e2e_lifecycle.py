@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from audiocheck import band_db, total_db
@@ -12,7 +13,7 @@ from serverproc import start_server, stop_server
 from bots.client import Bot
 
 
-async def _wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not predicate():
@@ -64,8 +65,8 @@ async def test_two_leave_at_once(world: MakeWorld) -> None:
 
 async def test_server_shutdown_with_participants_connected(tmp_path: Path) -> None:
     srv = start_server(tmp_path / "data", tmp_path / "server.log")
+    w = World(srv)
     try:
-        w = World(srv)
         bots = [await w.bot(tone=440, at=(8, 10)), await w.bot(at=(10, 10))]
         await asyncio.sleep(1.0)
         assert bots[1].peer.recorder.frames > 20

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 
 import numpy as np
@@ -13,15 +12,9 @@ from audiocheck import at_time, onsets
 from e2e_support import MakeWorld
 
 from bots import ClickSource, ToneSource
+from web.live.fanout import proc_cpu_seconds
 
 WINDOW_S = 20.0
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.mark.timeout(180)
@@ -40,11 +33,11 @@ async def test_ten_bots_get_50_frames_per_second_and_low_latency(world: MakeWorl
     loop = asyncio.get_running_loop()
     listener.peer.recorder.clear()
     start_frames = [b.peer.recorder.frames for b in bots]
-    t0, cpu0 = loop.time(), _cpu_seconds(w.server.process.pid)
+    t0, cpu0 = loop.time(), proc_cpu_seconds(w.server.process.pid)
     wall0 = time.monotonic()
     await asyncio.sleep(WINDOW_S)
     elapsed = loop.time() - t0
-    cpu = (_cpu_seconds(w.server.process.pid) - cpu0) / (time.monotonic() - wall0)
+    cpu = (proc_cpu_seconds(w.server.process.pid) - cpu0) / (time.monotonic() - wall0)
     rates = [(b.peer.recorder.frames - f) / elapsed for b, f in zip(bots, start_frames)]
 
     audio = listener.peer.recorder.samples()

@@ -67,7 +67,7 @@ class FanoutResult:
         return self.delay_p99_ms < self.target_p99_ms and self.disconnected_clients == 0
 
 
-def _proc_cpu_seconds(pid: int) -> float:
+def proc_cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
@@ -301,9 +301,9 @@ async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: fl
         for _, pipe in workers:
             pipe.send((t0, t1))
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
-        cpu0 = _proc_cpu_seconds(server_pid)
+        cpu0 = proc_cpu_seconds(server_pid)
         await asyncio.sleep(max(0.0, t1 - time.monotonic()))
-        cpu1 = _proc_cpu_seconds(server_pid)
+        cpu1 = proc_cpu_seconds(server_pid)
         parts = [await loop.run_in_executor(None, recv, pipe, 60.0) for _, pipe in workers]
     finally:
         for proc, pipe in workers:
