@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NUMBA_CACHE_DIR=/var/cache/hubbub-numba
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -14,9 +15,11 @@ COPY mixer ./mixer
 COPY sfu ./sfu
 COPY web ./web
 COPY bots ./bots
+# importing mixer compiles its kernels once, here, into the numba cache (seconds), not at the first start
 RUN pip install . \
+    && python -c "import mixer" \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin hubbub \
-    && mkdir -p /data && chown hubbub:hubbub /data
+    && mkdir -p /data && chown hubbub:hubbub /data && chown -R hubbub:hubbub /var/cache/hubbub-numba
 
 # The SQLite file and the generated secrets live here; keep it on a volume.
 VOLUME ["/data"]

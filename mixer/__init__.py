@@ -48,9 +48,19 @@ non-finite numbers or gains outside 0..4 -> ValueError. `mix` is CPU work: call 
 
 from .acoustics import Acoustics, distance_gain, pan_gains
 from .activity import Activity
+from .layout import FRAME_SAMPLES, SAMPLE_RATE
 from .mixer import Mixer
 from .reference import ReferenceMixer
-from .room import FRAME_SAMPLES, SAMPLE_RATE, MixResult
+from .room import MixResult
 
-__all__ = ["FRAME_SAMPLES", "SAMPLE_RATE", "Acoustics", "Activity", "Mixer", "MixResult", "ReferenceMixer",
-           "distance_gain", "pan_gains"]
+__all__ = [
+           "FRAME_SAMPLES",
+           "SAMPLE_RATE",
+           "Acoustics",
+           "Activity",
+           "MixResult",
+           "Mixer",
+           "ReferenceMixer",
+           "distance_gain",
+           "pan_gains",
+]

@@ -19,7 +19,7 @@ class Acoustics:
     max_distance: float = 25.0  # metres: where the linear model reaches its floor
     rolloff: float = 1.5  # inverse model: 15 m away is about -20 dB ("faint")
     audible_radius: float = 25.0  # metres: beyond it a source is not mixed at all
-    ramp_samples: int = 240  # gain changes glide linearly over the first N samples (5 ms) of a tick
+    ramp_samples: int = 960  # gain changes glide linearly over the first N samples of a tick (all 20 ms)
     limiter_ceiling_dbfs: float = -0.3  # the limiter keeps every output sample under this peak
     limiter_release_ms: float = 150.0  # time constant of the limiter's recovery after a loud passage
     speech_dbov: float = -45.0  # a source louder than this in a tick counts as speaking

@@ -18,9 +18,10 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from .acoustics import Acoustics
+from .layout import FRAME_VALUES
 from .mixer import Mixer
 from .reference import ReferenceMixer
-from .room import FRAME_VALUES, Room
+from .room import Room
 
 TICK_US = 20_000.0
 DEFAULT_N = (2, 10, 50, 100, 200, 500, 1000)

@@ -1,6 +1,7 @@
 """The straightforward mixer the benchmark compares against: a plain loop over listeners, each summing
 its sources with numpy (per-sample ramped gains, no skipping, no sparse structure). Same behaviour
-as Mixer, so tests also use it as an independent oracle."""
+as Mixer, computed independently of the compiled kernels (float64 geometry, numpy limiter), so tests use
+it as an oracle."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .acoustics import pan_gains
+from .acoustics import distance_gain, pan_gains
+from .layout import COS_H, EFF, FRAME_SAMPLES, FRAME_VALUES, LIMITER, PAIR_SHIFT, PREV, SIN_H, X, Y
 from .limiter import BLOCKS, ceiling_lsb, limit, release_factor
-from .room import FRAME_SAMPLES, FRAME_VALUES, LIMITER, MixResult, Room
+from .room import MixResult, Room
 
 
 class ReferenceMixer(Room):
@@ -28,8 +30,8 @@ class ReferenceMixer(Room):
         pairs = 0
         for slot, pid in enumerate(ids):
             lis = np.full(src.size, slot)
-            amp1, sin1 = self.pair_amplitudes(lis, src, prev=False)
-            amp0, sin0 = self.pair_amplitudes(lis, src, prev=True)
+            amp1, sin1 = self._pair_amplitudes(lis, src, prev=False)
+            amp0, sin0 = self._pair_amplitudes(lis, src, prev=True)
             now = np.stack(pan_gains(sin1)) * amp1
             before = np.stack(pan_gains(sin0)) * amp0
             gains = before[:, :, None] + (now - before)[:, :, None] * ramp  # (2, sources, samples)
@@ -44,3 +46,19 @@ class ReferenceMixer(Room):
             outputs[pid] = np.ascontiguousarray(out.T).reshape(1, FRAME_VALUES)
         self._end_tick()
         return MixResult(outputs, intake.activity, intake.dropped, pairs)
+
+    def _pair_amplitudes(self, lis: np.ndarray, src: np.ndarray, prev: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Distance x mute x gain amplitude and sin(azimuth) of each (listener, source) slot pair (float64)."""
+        f = self._f
+        o = PREV if prev else 0
+        dx, dy = f[o + X, src] - f[o + X, lis], f[o + Y, src] - f[o + Y, lis]
+        d = np.hypot(dx, dy)
+        sin_az = (dx * f[o + COS_H, lis] - dy * f[o + SIN_H, lis]) / np.maximum(d, 1e-6)  # d = 0: centred
+        amp = distance_gain(d, self._prev_acoustics if prev else self._acoustics) * f[o + EFF, src]
+        amp[lis == src] = 0.0  # a listener never hears themselves
+        keys, factors = self._prefs_table(prev)
+        if keys.size:
+            pair = (lis.astype(np.int64) << PAIR_SHIFT) | src
+            at = np.minimum(np.searchsorted(keys, pair), keys.size - 1)
+            amp = amp * np.where(keys[at] == pair, factors[at], 1.0)
+        return amp, sin_az

@@ -9,26 +9,30 @@ last tick is recomputed from it, so ramps need no per-pair memory.
 from __future__ import annotations
 
 import math
-from typing import TypeVar
 from collections.abc import KeysView, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from .acoustics import Acoustics, distance_gain
+from . import kernels
+from .acoustics import Acoustics
 from .activity import SILENT, SILENT_SPEAKING, Activity, levels_dbov
+from .layout import (
+    EFF,
+    FIELDS,
+    FRAME_SAMPLES,
+    FRAME_VALUES,
+    HANGOVER,
+    LIMITER,
+    PAIR_SHIFT,
+    PREV,
+    SRC_GAIN,
+    SRC_MUTED,
+    X,
+)
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
-FRAME_VALUES = 2 * FRAME_SAMPLES  # interleaved stereo int16 values per frame
 MAX_GAIN = 4.0  # +12 dB: the most a host or a listener may boost a voice
-PAIR_SHIFT = 32  # pair key = listener slot << 32 | source slot
-
-# rows of the per-slot state array; PREV + row is the same field at the end of the last tick
-X, Y, SIN_H, COS_H, EFF = range(5)
-PREV = 5
-SRC_GAIN, SRC_MUTED, LIMITER, HANGOVER = range(10, 14)
-FIELDS = 14
 
 
 @dataclass
@@ -242,49 +246,23 @@ class Room:
         factors = [g for prefs in (self._prefs, self._prev_prefs) for m, g in prefs.values() if not m]
         return max([1.0, *factors])
 
-    def pair_amplitudes(self, lis: np.ndarray, src: np.ndarray, prev: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Distance x mute x gain amplitude and sin(azimuth) of each (listener, source) slot pair."""
-        f = self._f
-        o = PREV if prev else 0
-        acoustics = self._prev_acoustics if prev else self._acoustics
-        f32 = np.float32
-        dx = f[o + X, src].astype(f32) - f[o + X, lis].astype(f32)
-        dy = f[o + Y, src].astype(f32) - f[o + Y, lis].astype(f32)
-        d = dx * dx  # in place, no temporaries; vectorised (np.hypot is a scalar libm call per pair)
-        d += dy * dy
-        np.sqrt(d, out=d)
-        lateral = dx * f[o + COS_H, lis].astype(f32)
-        lateral -= dy * f[o + SIN_H, lis].astype(f32)
-        sin_az = np.divide(lateral, np.maximum(d, 1e-6), out=lateral)  # d = 0: lateral = 0, centred (Web Audio)
-        amp = distance_gain(d, acoustics) * f[o + EFF, src].astype(f32)  # float32 throughout
-        amp *= lis != src  # own voice: 0; 3x cheaper than a boolean-mask assignment
-        keys, factors = self._prefs_table(prev)
-        if keys.size:
-            pair = (lis.astype(np.int64) << PAIR_SHIFT) | src
-            at = np.minimum(np.searchsorted(keys, pair), keys.size - 1)
-            amp = amp * np.where(keys[at] == pair, factors[at], 1.0)
-        return amp, sin_az
+    def _sounding(self, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The frames that are not digital silence: their indices, mono downmix (L + R)/2 (float32 in int16
+        units), peak |sample| and sum of squares. TypeError/ValueError if a frame is not int16 x 1920.
 
-    def _sounding(self, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the frames that are not digital silence, and those frames stacked (n, 1920) int16.
-
-        Frames are stacked STACK_BLOCK at a time into a small reused buffer (it stays in cache) and tested there
-        with one integer OR per frame; only sounding frames are copied on. ValueError/TypeError if a frame is not
-        int16 x 1920. The stacked frames may live in the reused buffer: valid until the next call."""
+        Frames are stacked STACK_BLOCK at a time into a small reused buffer that stays in cache, and each block
+        goes through one compiled pass. The arrays live in reused buffers: valid until the next call."""
         block = self._scratch.get("stacked", (min(len(frames), STACK_BLOCK), FRAME_VALUES), np.int16)
-        indices, parts = [], []
+        mono = self._scratch.get("mono", (len(frames), FRAME_SAMPLES), np.float32)
+        peak = self._scratch.get("peak", (len(frames),), np.float32)
+        energy = self._scratch.get("energy", (len(frames),), np.float64)
+        index = self._scratch.get("index", (len(frames),), np.int64)
+        count = 0
         for a in range(0, len(frames), STACK_BLOCK):
-            part = np.concatenate(frames[a:a + STACK_BLOCK], axis=0, out=block[:min(STACK_BLOCK, len(frames) - a)])
-            if part.dtype != _INT16 or part.shape[1] != FRAME_VALUES:
-                raise ValueError("not int16 x 1920")
-            loud = np.flatnonzero(np.bitwise_or.reduce(part.view(np.int64), axis=1))
-            if loud.size:
-                indices.append(loud + a)
-                # the block is overwritten by the next one: copy, unless it is the only one and all of it sounds
-                parts.append(part if loud.size == len(frames) else part[loud])
-        if not parts:
-            return np.empty(0, dtype=np.intp), np.empty((0, FRAME_VALUES), dtype=np.int16)
-        return np.concatenate(indices), np.concatenate(parts) if len(parts) > 1 else parts[0]
+            part = np.concatenate(frames[a:a + STACK_BLOCK], axis=0, out=block[:min(STACK_BLOCK, len(frames) - a)],
+                                  casting="no")  # any other dtype is refused, not cast
+            count = kernels.downmix(part.view(np.int32), a, mono, peak, energy, index, count)
+        return index[:count], mono[:count], peak[:count], energy[:count]
 
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
         """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
@@ -314,21 +292,9 @@ class Room:
         hang = self._f[HANGOVER, :n]
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = self._everyone(SILENT)
-        sounding, stacked = found
-        if sounding.size:
-            src = np.array(slots, dtype=np.intp)[sounding]
-            wide = self._scratch.get("wide", (sounding.size, FRAME_VALUES), np.float32)
-            np.copyto(wide, stacked)  # a contiguous cast, then a float add: 2x faster than a casting add
-            mono = self._scratch.get("mono", (sounding.size, FRAME_SAMPLES), np.float32)
-            # (L + R)/2 as (L, R) @ (0.5, 0.5): exact for int16 values either way, 1.7x faster than a strided add
-            np.matmul(wide.reshape(sounding.size, FRAME_SAMPLES, 2), _HALVES, out=mono)
-            peak = np.maximum(mono.max(axis=1), -mono.min(axis=1))
-            level = levels_dbov(np.einsum("ij,ij->i", mono, mono), FRAME_SAMPLES)
-        else:
-            src = np.empty(0, dtype=np.intp)
-            mono = np.empty((0, FRAME_SAMPLES), dtype=np.float32)
-            peak = np.empty(0, dtype=np.float32)
-            level = np.empty(0, dtype=np.float64)
+        sounding, mono, peak, energy = found
+        src = np.array(slots, dtype=np.int64)[sounding]
+        level = levels_dbov(energy, FRAME_SAMPLES)
         hang[src[level > self._acoustics.speech_dbov]] = self._acoustics.hangover_ticks + 1
         name = self._ids.__getitem__  # C-level map/zip below: no Python bytecode per source
         activity.update(dict.fromkeys(map(name, np.flatnonzero(hang > 0).tolist()), SILENT_SPEAKING))

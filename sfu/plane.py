@@ -75,7 +75,7 @@ class MediaPlane:
         self._on_activity = on_activity
         self._on_closed = on_closed
         if mixer_factory is None:
-            import mixer  # noqa: F401  (scipy & co. take ~0.4 s to import: never on a join's path)
+            import mixer  # noqa: F401  (numba & co. take ~0.8 s to import: never on a join's path)
 
             mixer_factory = default_mixer_factory
         self._mixer_factory = mixer_factory

@@ -6,6 +6,7 @@ import numpy as np
 
 from mixer import FRAME_SAMPLES, SAMPLE_RATE
 
+
 def stereo_frame(mono: np.ndarray) -> np.ndarray:
     """A mono signal as aiortc delivers a browser mic: int16, interleaved L == R, shape (1, 1920)."""
     samples = np.clip(np.rint(mono), -32768, 32767).astype(np.int16)

@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterator
 import av
 import numpy as np
 import pytest
+from mixer_signals import channels, energy_db, sine_ticks, stereo_frame
 
 from mixer import FRAME_SAMPLES, Acoustics, Mixer, ReferenceMixer
 from mixer.limiter import ceiling_lsb
-
-from mixer_signals import channels, energy_db, sine_ticks, stereo_frame
 
 NoiseFrames = Callable[[int, float], Iterator[np.ndarray]]
 

@@ -111,7 +111,7 @@ async def test_pose_update_reaches_the_next_tick(harness_factory) -> None:
 
     assert side(called_during - 1, slice(None)) < -15  # before: on the left
     first_after = called_during + 1  # the first tick started after the call
-    assert side(first_after, slice(-240, None)) > 15  # ends on the right (gains ramp within the tick)
+    assert side(first_after, slice(-48, None)) > 15  # ends on the right (gains glide across the tick)
     assert side(first_after + 1, slice(None)) > 15
 
 
