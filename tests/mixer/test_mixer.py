@@ -364,6 +364,13 @@ def test_bad_input_never_crashes() -> None:
     assert set(result.outputs) == {"a", "b"}
     assert mixer.mix({"b": good.reshape(960, 2)}).outputs["a"].any()  # any shape with 1920 values
     assert mixer.mix({"b": [1, 2, 3]}).dropped == ("b",)  # type: ignore[dict-item]
+    # same number of values, other integer types: refused, never truncated into int16
+    for wrong in (good.astype(np.int32), good.astype(np.uint16), good.astype(np.int64)):
+        result = mixer.mix({"a": good, "b": wrong})
+        assert result.dropped == ("b",) and result.outputs["b"].any() and not result.outputs["a"].any()
+    # a non-contiguous int16 frame is fine
+    wide = np.repeat(good, 2, axis=1)[:, ::2]
+    assert not wide.flags.c_contiguous and mixer.mix({"b": wide}).outputs["a"].any()
     for call in (lambda: mixer.set_pose("zz", 0, 0, 0), lambda: mixer.set_source("zz", muted=True),
                  lambda: mixer.set_preference("a", "zz", muted=True)):
         with pytest.raises(KeyError):
