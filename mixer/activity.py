@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-
-import numpy as np
 
 MIN_DBOV = -127.0  # RFC 6464's floor, reported for digital silence
 FULL_SCALE = 32768.0
@@ -22,7 +21,12 @@ SILENT = Activity(MIN_DBOV, False)
 SILENT_SPEAKING = Activity(MIN_DBOV, True)  # no sound this tick, but within the hangover
 
 
-def levels_dbov(energy: np.ndarray, samples: int) -> np.ndarray:
-    """RMS level in dBov (0 = full-scale square wave) from per-source sums of squares over `samples`."""
-    power = np.maximum(np.asarray(energy, dtype=np.float64) / (samples * FULL_SCALE**2), 1e-30)
-    return np.clip(10.0 * np.log10(power), MIN_DBOV, 0.0)
+LEVEL_STEPS = 1271  # reported levels: MIN_DBOV..0 dBov in 0.1 dB steps
+
+
+@functools.cache
+def activities() -> tuple[Activity, ...]:
+    """Every activity a tick can report, made once and shared (they are immutable): index = level in tenths of
+    a dB above MIN_DBOV, plus LEVEL_STEPS when speaking. Looking one up is cheaper than making it."""
+    return tuple(Activity((k % LEVEL_STEPS - (LEVEL_STEPS - 1)) / 10, k >= LEVEL_STEPS)
+                 for k in range(2 * LEVEL_STEPS))

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 from numba import njit, types
 
+from .activity import FULL_SCALE, MIN_DBOV
 from .layout import COS_H, EFF, FRAME_SAMPLES, PAIR_SHIFT, SIN_H, X, Y
 from .limiter import BLOCKS
 
@@ -42,14 +43,15 @@ _i32_2d, _f32_2d, _f64_2d = types.int32[:, ::1], types.float32[:, ::1], types.fl
 _f32, _f64, _i64 = types.float32[::1], types.float64[::1], types.int64[::1]
 _intp = types.intp
 _f32_readonly = types.Array(types.float32, 1, "C", readonly=True)
+_f64_readonly = types.Array(types.float64, 1, "C", readonly=True)
 
 
 @_kernel(types.intp(_i32_2d, _intp, _f32_2d, _f32, _f64, _i64, _intp), samples=True)
-def downmix(block: np.ndarray, first: int, mono: np.ndarray, peak: np.ndarray, energy: np.ndarray,
+def downmix(block: np.ndarray, first: int, mono: np.ndarray, peak: np.ndarray, level: np.ndarray,
             index: np.ndarray, count: int) -> int:
     """Append each sounding frame of `block` (frames `first`.. of the tick; int16 (L, R) pairs read as
-    little-endian 32-bit words) to `mono` as (L + R)/2, with its peak |sample|, sum of squares and frame index;
-    return the new count. Digital silence is left out."""
+    little-endian 32-bit words) to `mono` as (L + R)/2, with its peak |sample|, RMS level in dBov (0 = a
+    full-scale square wave, floor MIN_DBOV) and frame index; return the new count. Silence is left out."""
     for r in range(block.shape[0]):
         row = block[r]
         bits = np.int32(0)
@@ -68,7 +70,9 @@ def downmix(block: np.ndarray, first: int, mono: np.ndarray, peak: np.ndarray, e
             v = np.float32(both) * np.float32(0.5)  # exact: (L + R)/2 of int16 values
             out[t] = v
             total += v * v
-        peak[count], energy[count], index[count] = np.float32(top) * np.float32(0.5), total, first + r
+        power = max(total / (FRAME_SAMPLES * FULL_SCALE**2), 1e-30)
+        level[count] = min(max(10.0 * math.log10(power), MIN_DBOV), 0.0)
+        peak[count], index[count] = np.float32(top) * np.float32(0.5), first + r
         count += 1
     return count
 
@@ -139,7 +143,7 @@ def _pan(sin_az: float, amp: float) -> tuple[np.float32, np.float32]:
     return np.float32(math.sqrt((1.0 - s) * 0.5) * amp), np.float32(math.sqrt((1.0 + s) * 0.5) * amp)
 
 
-_PAIRS = types.Tuple((_i64, _i64, _f32_2d))(_f64_2d, _f64_2d, _intp, _i64, _f64, _i64, _f64, _i64,
+_PAIRS = types.Tuple((_i64, _i64, _f32_2d))(_f64_2d, _f64_2d, _intp, _i64, _f64_readonly, _i64, _f64, _i64,
                                                            _f64)
 
 

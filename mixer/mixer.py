@@ -34,10 +34,13 @@ def _fade(ramp: int) -> np.ndarray:
     return fade
 
 
+@functools.lru_cache(maxsize=64)
 def _acoustics_row(now: Acoustics, before: Acoustics) -> np.ndarray:
-    """The current and the last tick's distance laws as the kernels read them."""
-    return np.array([value for a in (now, before) for value in (
+    """The current and the last tick's distance laws as the kernels read them (acoustics are frozen, so cached)."""
+    row = np.array([value for a in (now, before) for value in (
         kernels.MODELS[a.distance_model], a.ref_distance, a.max_distance, a.rolloff, a.audible_radius)])
+    row.flags.writeable = False
+    return row
 
 
 class Mixer(Room):

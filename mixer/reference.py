@@ -32,8 +32,8 @@ class ReferenceMixer(Room):
             lis = np.full(src.size, slot)
             amp1, sin1 = self._pair_amplitudes(lis, src, prev=False)
             amp0, sin0 = self._pair_amplitudes(lis, src, prev=True)
-            now = np.stack(pan_gains(sin1)) * amp1
-            before = np.stack(pan_gains(sin0)) * amp0
+            now = (np.stack(pan_gains(sin1)) * amp1).astype(np.float32)  # geometry in float64, the mix in float32
+            before = (np.stack(pan_gains(sin0)) * amp0).astype(np.float32)
             gains = before[:, :, None] + (now - before)[:, :, None] * ramp  # (2, sources, samples)
             mixed = (gains * mono[None]).sum(axis=1, dtype=np.float32)[None]
             pairs += int(np.count_nonzero((amp0 > 0) | (amp1 > 0)))

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import kernels
 from .acoustics import Acoustics
-from .activity import SILENT, SILENT_SPEAKING, Activity, levels_dbov
+from .activity import LEVEL_STEPS, SILENT, SILENT_SPEAKING, Activity, activities
 from .layout import (
     EFF,
     FIELDS,
@@ -118,7 +118,6 @@ class Room:
         self._prefs_changed = False
         self._compiled: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self._prev_kept = np.empty(0, dtype=np.int64)  # pair keys kept by the max_sources cap last tick
-        self._activities: dict[tuple[float, bool], Activity] = {}  # immutable, so shared (levels at 0.1 dB)
         self._scratch = Scratch()
         self._filled: dict[int, tuple[int, dict[str, object]]] = {}  # id(value) -> (layout, every id -> value)
         self.layout = 0  # bumped whenever slots are reassigned, so per-slot caches know they are stale
@@ -248,21 +247,21 @@ class Room:
 
     def _sounding(self, frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The frames that are not digital silence: their indices, mono downmix (L + R)/2 (float32 in int16
-        units), peak |sample| and sum of squares. TypeError/ValueError if a frame is not int16 x 1920.
+        units), peak |sample| and level in dBov. TypeError/ValueError if a frame is not int16 x 1920.
 
         Frames are stacked STACK_BLOCK at a time into a small reused buffer that stays in cache, and each block
         goes through one compiled pass. The arrays live in reused buffers: valid until the next call."""
         block = self._scratch.get("stacked", (min(len(frames), STACK_BLOCK), FRAME_VALUES), np.int16)
         mono = self._scratch.get("mono", (len(frames), FRAME_SAMPLES), np.float32)
         peak = self._scratch.get("peak", (len(frames),), np.float32)
-        energy = self._scratch.get("energy", (len(frames),), np.float64)
+        level = self._scratch.get("level", (len(frames),), np.float64)
         index = self._scratch.get("index", (len(frames),), np.int64)
         count = 0
         for a in range(0, len(frames), STACK_BLOCK):
             part = np.concatenate(frames[a:a + STACK_BLOCK], axis=0, out=block[:min(STACK_BLOCK, len(frames) - a)],
                                   casting="no")  # any other dtype is refused, not cast
-            count = kernels.downmix(part.view(np.int32), a, mono, peak, energy, index, count)
-        return index[:count], mono[:count], peak[:count], energy[:count]
+            count = kernels.downmix(part.view(np.int32), a, mono, peak, level, index, count)
+        return index[:count], mono[:count], peak[:count], level[:count]
 
     def _intake(self, frames: Mapping[str, np.ndarray]) -> Intake:
         """Validate and stack this tick's frames, downmix the non-silent ones, update speech activity."""
@@ -292,17 +291,16 @@ class Room:
         hang = self._f[HANGOVER, :n]
         np.maximum(hang - 1.0, 0.0, out=hang)
         activity = self._everyone(SILENT)
-        sounding, mono, peak, energy = found
+        sounding, mono, peak, level = found
         src = np.array(slots, dtype=np.int64)[sounding]
-        level = levels_dbov(energy, FRAME_SAMPLES)
         hang[src[level > self._acoustics.speech_dbov]] = self._acoustics.hangover_ticks + 1
         name = self._ids.__getitem__  # C-level map/zip below: no Python bytecode per source
-        activity.update(dict.fromkeys(map(name, np.flatnonzero(hang > 0).tolist()), SILENT_SPEAKING))
-        keys = list(zip(np.round(level, 1).tolist(), (hang[src] > 0).tolist()))
-        cache = self._activities
-        for lvl, speaking in set(keys).difference(cache):
-            cache[(lvl, speaking)] = Activity(lvl, speaking)
-        activity.update(zip(map(name, src.tolist()), map(cache.__getitem__, keys)))  # after the hangover ones
+        held = hang > 0  # speaking by hangover only: silent this tick
+        speaking = held[src]
+        held[src] = False
+        activity.update(dict.fromkeys(map(name, np.flatnonzero(held).tolist()), SILENT_SPEAKING))
+        index = np.rint(level * 10.0).astype(np.int64) + (LEVEL_STEPS - 1) + LEVEL_STEPS * speaking
+        activity.update(zip(map(name, src.tolist()), map(activities().__getitem__, index.tolist())))
         return Intake(src, mono, peak, level, activity, tuple(dropped))
 
     def _everyone(self, value: T) -> dict[str, T]:
