@@ -70,7 +70,7 @@ def downmix(block: np.ndarray, first: int, mono: np.ndarray, peak: np.ndarray, l
             v = np.float32(both) * np.float32(0.5)  # exact: (L + R)/2 of int16 values
             out[t] = v
             total += v * v
-        power = max(total / (FRAME_SAMPLES * FULL_SCALE**2), 1e-30)
+        power = max(float(total) / (FRAME_SAMPLES * FULL_SCALE**2), 1e-30)
         level[count] = min(max(10.0 * math.log10(power), MIN_DBOV), 0.0)
         peak[count], index[count] = np.float32(top) * np.float32(0.5), first + r
         count += 1
