@@ -143,8 +143,8 @@ def _pan(sin_az: float, amp: float) -> tuple[np.float32, np.float32]:
     return np.float32(math.sqrt((1.0 - s) * 0.5) * amp), np.float32(math.sqrt((1.0 + s) * 0.5) * amp)
 
 
-_PAIRS = types.Tuple((_i64, _i64, _f32_2d))(_f64_2d, _f64_2d, _intp, _i64, _f64_readonly, _i64, _f64, _i64,
-                                                           _f64)
+# (indptr, cols, gains) of (now, before, n, src, acoustics, keys1, factors1, keys0, factors0)
+_PAIRS = types.Tuple((_i64, _i64, _f32_2d))(_f64_2d, _f64_2d, _intp, _i64, _f64_readonly, _i64, _f64, _i64, _f64)
 
 
 @_kernel(_PAIRS, samples=False)
