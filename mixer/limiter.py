@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,34 +19,23 @@ def release_factor(release_ms: float, samples: int) -> float:
     return math.exp(-(samples / BLOCKS / 48.0) / release_ms)
 
 
-def limit(parts: Sequence[np.ndarray], gain_start: np.ndarray, ceiling: float, release: float,
-          bound: np.ndarray | None = None) -> np.ndarray:
-    """Scale a frame in place so |y| <= ceiling; return each listener's gain at the end.
+def limit(frame: np.ndarray, gain_start: np.ndarray, ceiling: float, release: float) -> np.ndarray:
+    """Scale `frame` (listeners, 2, samples) in place so |y| <= ceiling; return each listener's gain at the end.
 
-    `parts` are consecutive spans of the frame, each (listeners, 2, samples_i) (the mixer keeps the ramp's
-    samples apart). The gain is piecewise linear over BLOCKS segments. Each breakpoint is at most the allowed
-    gain of both segments it touches, so a segment's whole ramp stays under its own peak's limit: the attack
-    starts one segment before a loud onset (look-ahead inside the tick, no added latency). Only an
-    onset in the very first segment, louder than the previous tick's end allowed, gets a gain step.
-    `bound`, an upper bound of each listener's peak (sum of |gain| x source peak), lets listeners who
-    provably cannot reach the ceiling skip even the peak scan.
+    The gain is piecewise linear over BLOCKS segments. Each breakpoint is at most the allowed gain of both
+    segments it touches, so a segment's whole ramp stays under its own peak's limit: the attack starts one
+    segment before a loud onset (look-ahead inside the tick, no added latency). Only an onset in the very
+    first segment, louder than the previous tick's end allowed, gets a gain step. This numpy version is the
+    reference mixer's and the specification of the compiled one in kernels.py.
     """
-    parts = [part for part in parts if part.shape[2]]
-    rows = parts[0].shape[0]
+    rows = frame.shape[0]
     gain_end = np.ones(rows, dtype=np.float32)
-    maybe = np.arange(rows) if bound is None else np.flatnonzero((bound * gain_start > ceiling) | (gain_start < 1.0))
-    if maybe.size == 0:
-        return gain_end
-    peak = np.zeros(maybe.size, dtype=np.float32)
-    for part in parts:
-        flat = part.reshape(rows, -1)
-        if maybe.size < rows:
-            flat = flat[maybe]
-        peak = np.maximum(peak, np.maximum(flat.max(axis=1), -flat.min(axis=1)))
-    idx = maybe[(peak * gain_start[maybe] > ceiling) | (gain_start[maybe] < 1.0)]
+    flat = frame.reshape(rows, -1)
+    peak = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+    idx = np.flatnonzero((peak * gain_start > ceiling) | (gain_start < 1.0))
     if idx.size == 0:
         return gain_end
-    sub = np.concatenate([part[idx] for part in parts], axis=2)
+    sub = frame[idx]
     samples = sub.shape[2]
     n = samples // BLOCKS
     block_peak = np.abs(sub.reshape(idx.size, 2, BLOCKS, n)).max(axis=(1, 3))
@@ -61,9 +49,6 @@ def limit(parts: Sequence[np.ndarray], gain_start: np.ndarray, ceiling: float, r
     frac = np.arange(1, n + 1, dtype=np.float32) / n
     curve = points[:, :-1, None] + (points[:, 1:, None] - points[:, :-1, None]) * frac
     sub *= curve.reshape(idx.size, 1, samples)
-    start = 0
-    for part in parts:
-        part[idx] = sub[:, :, start:start + part.shape[2]]
-        start += part.shape[2]
+    frame[idx] = sub
     gain_end[idx] = points[:, BLOCKS]
     return gain_end

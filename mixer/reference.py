@@ -39,7 +39,7 @@ class ReferenceMixer(Room):
             pairs += int(np.count_nonzero((amp0 > 0) | (amp1 > 0)))
             limiter = self._f[LIMITER, slot : slot + 1].astype(np.float32)
             if np.any(mixed) or limiter[0] < 1.0:
-                self._f[LIMITER, slot] = limit((mixed,), limiter, ceiling, release)[0]
+                self._f[LIMITER, slot] = limit(mixed, limiter, ceiling, release)[0]
             else:
                 self._f[LIMITER, slot] = 1.0 - (1.0 - limiter[0]) * release**BLOCKS
             out = np.rint(np.clip(mixed[0], -32768.0, 32767.0)).astype(np.int16)

@@ -61,8 +61,6 @@ T = TypeVar("T")
 _NUMBER = (int, float)
 _INT16 = np.dtype(np.int16)
 _ROW = (1, 2 * 960)
-_HALVES = np.full(2, 0.5, dtype=np.float32)
-_HALVES.flags.writeable = False
 STACK_BLOCK = 128  # frames stacked at a time for the silence test: 480 KB, stays in cache
 
 
