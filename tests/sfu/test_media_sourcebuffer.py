@@ -1,9 +1,14 @@
-"""Jitter buffer behaviour: prefetch, bounded backlog, drift trim, concealment without clicks."""
+"""Jitter buffer behaviour: prefetch, bounded backlog, adaptive cushion, drift trim, concealment without clicks
+(in our output and after Opus)."""
 
+import threading
+
+import av
 import numpy as np
 import pytest
 
-from sfu.sourcebuffer import FRAME_VALUES, SourceBuffer
+from sfu.opusencoder import OpusEncoder
+from sfu.sourcebuffer import FRAME_VALUES, INBOX_SLACK, TARGET_DECAY, SourceBuffer
 
 
 def frame(value: int) -> np.ndarray:
@@ -26,8 +31,9 @@ def test_backlog_drops_the_oldest() -> None:
     buf = SourceBuffer(prefetch=1, max_frames=3)
     for v in range(1, 8):
         buf.push(frame(v))
-    assert buf.depth == 3 and buf.dropped == 4
+    assert buf.depth == 7 and buf.dropped == 0  # pushed into the inbox; the bound applies when the clock pops
     assert [buf.pop()[-1] for _ in range(3)] == [5, 6, 7]
+    assert buf.dropped == 4
 
 
 def test_drift_trim_sheds_a_frame_when_the_cushion_stays_high() -> None:
@@ -43,21 +49,26 @@ def test_drift_trim_sheds_a_frame_when_the_cushion_stays_high() -> None:
     assert depths[-1] <= 2  # latency came back down to the prefetch cushion
 
 
-def test_underrun_conceals_once_with_a_continuous_fade_then_silence_then_idle() -> None:
-    buf = SourceBuffer(prefetch=1, max_frames=4, hangover=3)
-    ramp = np.linspace(-1000, 1000, 960).astype(np.int16)
-    stereo = np.repeat(ramp, 2)
-    buf.push(stereo)
-    played = buf.pop()
-    concealment = buf.pop()
-    assert concealment is not None
-    # time-reversed: starts where the played frame ended (no jump), fades to zero
-    assert abs(int(concealment[0]) - int(played[-1])) <= 2
-    assert abs(int(concealment[-1])) <= 2
-    assert buf.pop() is None and buf.pop() is None
-    assert buf.concealed == 3
+def test_underrun_continues_the_waveform_then_fades_to_silence_then_idle() -> None:
+    tone = _tone_frames(3, hz=200.0)
+    buf = SourceBuffer(prefetch=1, max_frames=4, hangover=5)
+    for f in tone[:2]:
+        buf.push(f)
+        buf.pop()
+    concealed = [buf.pop() for _ in range(5)]
+    first = concealed[0]
+    assert first is not None
+    # the last pitch period repeated: the first 10 ms are the tone's true continuation (200 Hz = 240 samples)
+    error = np.abs(first[:960].astype(np.int32) - tone[2][:960]).max()
+    assert error <= 0.02 * 8000, error
+    # then a fade: 80 % at 20 ms, 40 % at 40 ms, silent from 60 ms
+    assert np.abs(first[-200:]).max() == pytest.approx(0.8 * 8000, rel=0.05)
+    assert concealed[1] is not None and np.abs(concealed[1][-200:]).max() == pytest.approx(0.4 * 8000, rel=0.1)
+    assert concealed[2] is not None and np.abs(concealed[2][-2:]).max() <= 2
+    assert concealed[3:] == [None, None]
+    assert buf.concealed == 5
     assert buf.pop() is None  # past the hangover the source is idle: no more losses counted
-    assert buf.concealed == 3
+    assert buf.concealed == 5
 
 
 def test_rejects_wrong_frame_size() -> None:
@@ -74,7 +85,10 @@ def _tone_frames(count: int, hz: float = 440.0, amplitude: float = 8000.0) -> li
 
 
 def _largest_step(frames: list[np.ndarray]) -> float:
-    audio = np.concatenate(frames).reshape(-1, 2).astype(np.float64)
+    return _largest_step_of(np.concatenate(frames).reshape(-1, 2).astype(np.float64))
+
+
+def _largest_step_of(audio: np.ndarray) -> float:
     return float(np.abs(np.diff(audio, axis=0)).max())
 
 
@@ -94,14 +108,138 @@ def test_drops_trims_and_underruns_are_spliced_without_clicks() -> None:
     assert _largest_step(played) <= 1.1 * _largest_step(tone)
 
 
-def test_a_frame_after_concealment_fades_in() -> None:
-    tone = _tone_frames(6)
+def test_a_frame_after_a_long_gap_fades_in() -> None:
+    tone = _tone_frames(8)
     buf = SourceBuffer(prefetch=1, max_frames=4)
     buf.push(tone[0])
-    out = [buf.pop(), buf.pop()]  # played, then concealed (fades to zero)
-    assert buf.pop() is None  # silence
-    buf.push(tone[4])  # the source comes back mid-waveform
+    out = [buf.pop(), *(buf.pop() for _ in range(4))]  # played, then concealed until faded out
+    assert out[-1] is None  # silence
+    buf.push(tone[6])  # the source comes back mid-waveform
     resumed = buf.pop()
     assert resumed is not None and resumed[0] == 0 and resumed[1] == 0  # from zero...
-    assert np.array_equal(resumed[480:], tone[4][480:])  # ...to the untouched frame after 5 ms
-    assert _largest_step([*out, np.zeros(1920, np.int16), resumed]) <= 1.1 * _largest_step(tone)
+    assert np.array_equal(resumed[480:], tone[6][480:])  # ...to the untouched frame after 5 ms
+    heard = [f if f is not None else np.zeros(1920, np.int16) for f in [*out, resumed]]
+    assert _largest_step(heard) <= 1.1 * _largest_step(tone)
+
+
+def _through_opus(frames: list[np.ndarray]) -> np.ndarray:
+    """What a listener decodes: our encoder, libopus's decoder."""
+    encoder = OpusEncoder()
+    decoder = av.CodecContext.create("libopus", "r")
+    decoded = [f.to_ndarray().reshape(-1) for frame in frames for p in encoder.encode(frame) for f in decoder.decode(p)]
+    return np.concatenate(decoded).reshape(-1, 2).astype(np.float64)[1000:]  # past the codec's start-up
+
+
+def _one_late_frame(tone: list[np.ndarray], late: int, by: int) -> list[np.ndarray]:
+    """Pop a tone once a tick while frame ``late`` arrives ``by`` ticks late (with the ones after it)."""
+    buf, out, held = SourceBuffer(prefetch=1, max_frames=4), [], []
+    for i, f in enumerate(tone):
+        held.append(f)
+        if not late <= i < late + by:
+            for g in held:
+                buf.push(g)
+            held = []
+        frame = buf.pop()
+        out.append(frame if frame is not None else np.zeros(1920, np.int16))
+    return out
+
+
+@pytest.mark.parametrize("hz", [150.0, 440.0])
+def test_a_late_frame_makes_no_click_after_opus(hz: float) -> None:
+    # A time-reversed copy (the earlier concealment) had no step in our output but one of up to 1.6x the
+    # tone's after Opus: the codec turns the kink into a click. A pitch continuation is a plain tone to it.
+    tone = _tone_frames(40, hz=hz, amplitude=6000.0)
+    clean = _largest_step_of(_through_opus(tone))
+    for late in range(15, 25):
+        for by in (1, 2):
+            heard = _one_late_frame(tone, late, by)
+            assert _largest_step(heard) <= 1.05 * _largest_step(tone), (late, by)
+            assert _largest_step_of(_through_opus(heard)) <= 1.1 * clean, (late, by)
+
+
+def test_a_late_frame_costs_one_tick_of_delay_and_raises_the_cushion() -> None:
+    tone = _tone_frames(60)
+    buf = SourceBuffer(prefetch=1, max_frames=4, trim_window=10)
+    for f in tone[:10]:
+        buf.push(f)
+        buf.pop()
+    assert buf.target == 1
+    buf.pop()  # frame 10 is late: concealed
+    assert buf.concealed == 1 and buf.target == 2
+    buf.push(tone[10])  # it arrives before the next tick, as does frame 11
+    for f in tone[11:40]:
+        buf.push(f)
+        buf.pop()
+    # the concealment (plus less than one pitch period of alignment) is now a one-frame cushion that the drift
+    # trim keeps, so the next late frame plays without concealment
+    assert buf.depth == 1 and buf.trimmed == 0
+    buf.pop()
+    assert buf.concealed == 1
+    buf.push(tone[40])
+    buf.push(tone[41])
+    assert buf.pop() is not None and buf.concealed == 1
+
+
+def test_the_cushion_shrinks_again_after_a_calm_half_minute() -> None:
+    tone = _tone_frames(3)
+    buf = SourceBuffer(prefetch=1, max_frames=4)
+    buf.push(tone[0])
+    buf.pop()
+    buf.pop()  # underrun
+    assert buf.target == 2
+    for i in range(TARGET_DECAY):
+        buf.push(tone[i % 3])
+        buf.pop()
+    assert buf.target == 1
+
+
+def test_noise_and_voices_never_leave_int16_or_crash() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(300 * 960) / 48000
+    pitch = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)  # a gliding voiced sound with noise on top
+    voice = sum(np.sin(2 * np.pi * np.cumsum(k * pitch) / 48000) / k for k in range(1, 8))
+    signal = np.clip(12000 * voice + 3000 * rng.standard_normal(t.size), -32768, 32767)
+    frames = [np.repeat(signal[i * 960:(i + 1) * 960], 2).astype(np.int16) for i in range(300)]
+    frames += [rng.integers(-32768, 32767, 1920, dtype=np.int16) for _ in range(100)]  # full-scale noise
+    buf, sent = SourceBuffer(prefetch=1, max_frames=3, trim_window=10), 0
+    for _ in range(len(frames)):
+        for _ in range(int(rng.choice([0, 1, 1, 2, 3]))):
+            if sent < len(frames):
+                buf.push(frames[sent])
+                sent += 1
+        out = buf.pop()
+        assert out is None or (out.dtype == np.int16 and out.shape == (1920,))
+    assert buf.concealed >= 10 and buf.dropped >= 5
+
+
+def test_an_inbox_left_unpopped_for_a_second_is_bounded_and_counted() -> None:
+    buf = SourceBuffer(prefetch=1, max_frames=4)
+    for v in range(200):  # four seconds of frames and no tick (a stalled worker)
+        buf.push(frame(v % 100))
+    assert buf.depth == 4 + INBOX_SLACK
+    assert buf.dropped == 200 - 4 - INBOX_SLACK
+    buf.pop()
+    assert buf.depth == 3 and buf.dropped == 200 - 4
+
+
+def test_pushes_from_another_thread_keep_order_and_lose_nothing() -> None:
+    buf = SourceBuffer(prefetch=1, max_frames=50)
+    count, room = 3000, threading.Semaphore(20)  # the producer stays at most 20 frames ahead
+
+    def producer() -> None:
+        for v in range(count):
+            room.acquire()
+            buf.push(frame(v))
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    seen: list[int] = []
+    while len(seen) < count:
+        if buf.depth:  # something pushed: a pop now must find it
+            out = buf.pop()
+            assert out is not None
+            seen.append(int(out[-1]))
+            room.release()
+    thread.join()
+    assert seen == list(range(count))
+    assert buf.pushed == count and buf.dropped == 0 and buf.concealed == 0
