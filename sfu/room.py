@@ -1,10 +1,11 @@
 """A live room: its mixer, its sessions and the one clock task that drives them every 20 ms.
 
-Each tick (absolute deadlines from TickSchedule) the clock, on the event loop, pops at most
-one frame per source from the SourceBuffers and takes the pending control operations
-(pose/mute/preference changes queued since the last tick); then ONE job in the plane's
-worker pool applies those operations, mixes (numpy drops the GIL) and Opus-encodes every
-connected listener's output (libopus drops the GIL); back on the loop the packets go to the
+Each tick (absolute deadlines from TickSchedule) the clock, on the event loop, takes the
+pending control operations (pose/mute/preference changes queued since the last tick) and the
+lists of sources and listeners; then ONE job in the plane's worker pool pops one frame per
+source from its SourceBuffer (concealing or splicing where needed), applies those operations,
+mixes (the compiled kernels drop the GIL) and Opus-encodes every connected listener's output
+(libopus drops the GIL); back on the loop the packets go to the
 listeners' MixTracks and the speaking levels to signaling. Only the worker touches the
 mixer and the encoders, and a room never has two jobs in flight, so no locks are needed.
 The clock runs only while at least one session is connected; while it is stopped, control
@@ -176,19 +177,12 @@ class Room:
 
     async def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         started = time.perf_counter()
-        frames: dict[str, np.ndarray] = {}
-        listeners: list[Session] = []
-        for pid, session in self.sessions.items():
-            if session.client_sends_audio:
-                frame = session.buffer.pop()
-                if frame is not None:
-                    frames[pid] = frame
-            if session.connected:
-                listeners.append(session)
+        sources = [s for s in self.sessions.values() if s.client_sends_audio]
+        listeners = [s for s in self.sessions.values() if s.connected]
         ops, self._ops = self._ops, []
         self.ticks += 1
         gathered = time.perf_counter()
-        out = await loop.run_in_executor(self._executor, self._work, ops, frames, listeners)
+        out = await loop.run_in_executor(self._executor, self._work, ops, sources, listeners)
         returned = time.perf_counter()
         for session, packets in out.packets:
             if not session.closing:
@@ -208,9 +202,14 @@ class Room:
             self._once_a_second(loop.time())
         self.loop_time.add((gathered - started) + (time.perf_counter() - returned))
 
-    def _work(self, ops: list[MixerOp], frames: dict[str, np.ndarray], listeners: list[Session]) -> TickOutput:
-        """Worker thread: control ops, mix, encode. Never touches asyncio objects."""
+    def _work(self, ops: list[MixerOp], sources: list[Session], listeners: list[Session]) -> TickOutput:
+        """Worker thread: sources' frames, control ops, mix, encode. Never touches asyncio objects."""
         out = TickOutput()
+        frames: dict[str, np.ndarray] = {}
+        for session in sources:
+            frame = session.buffer.pop()
+            if frame is not None:
+                frames[session.participant_id] = frame
         for op in ops:
             try:
                 op(self.mixer)
