@@ -190,7 +190,6 @@ class Session:
             "dropped_in": self.buffer.dropped + self.buffer.trimmed,
             "dropped_out": self.track.dropped,
             "buffer_depth": self.buffer.depth,
-            "buffer_target": self.buffer.target,
             "idle_s": round(now - self.last_frame_at, 3),
             "age_s": round(now - self.opened_at, 3),
         }

@@ -5,16 +5,14 @@ inbox; the room's mix job (a worker thread) pops one 20 ms frame per tick, so co
 splicing, a few hundred microseconds each, never run on the loop. Only ``pop`` touches the
 buffer's state; ``push`` only appends to the inbox (a deque: atomic). Inside, the audio is a
 stream of samples, so a splice can cut or insert any number of samples, not only whole frames.
-Latency stays bounded: a backlog beyond ``max_frames`` sheds about a frame, and a cushion
-above the learned target for a whole window (0.5 s) is trimmed by about a frame (clock drift
-between sender and room clock).
+Latency stays bounded: a backlog beyond ``max_frames`` sheds about a frame, and audio that
+stayed queued beyond the prefetch for a whole window (0.5 s) is trimmed (clock drift between
+sender and room clock, or what a concealment added).
 
 A tick with nothing to play while the source is talking is concealed by continuing the last
 pitch period (as in ITU-T G.711 Appendix I), fading out after 10 ms, and when audio comes back
 the continuation is extended until its phase matches the new samples, then cross-faded into
-them. Each underrun also raises the cushion kept by one frame (up to ``max_frames - 1``) for
-the next 30 s, so a source whose packets jitter stops underrunning. Sheds cut the backlog at
-the pitch-aligned point nearest a frame. A time-reversed copy, the earlier concealment, had no
+them. Cuts (sheds and trims) are made at pitch-aligned points. A time-reversed copy, the earlier concealment, had no
 click in our output but came out of Opus as one (a reversal is a kink the codec smears into a
 step), and plain cross-fades between frames of different phase dip and bend the waveform: see
 docs/media.md.
@@ -34,7 +32,6 @@ PITCH_MIN, PITCH_MAX = 96, 720  # 2-15 ms: pitch periods of voices (500-67 Hz) a
 FULL_LEVEL = 480  # concealment keeps full level for 10 ms ...
 FADE_OUT = 2400  # ... then fades to silence over 50 ms (G.711 Appendix I's 20 % per 10 ms)
 INBOX_SLACK = 50  # frames the inbox holds beyond max_frames: bursts are spliced by pop, not cut here
-TARGET_DECAY = 1500  # pops (30 s) without an underrun before the kept cushion shrinks by a frame
 
 
 def _rise(length: int) -> np.ndarray:
@@ -43,10 +40,11 @@ def _rise(length: int) -> np.ndarray:
 
 
 _RISE = _rise(SPLICE_SAMPLES)
+_NEVER = 1 << 62
 
 
 class SourceBuffer:
-    """Per-source sample FIFO with prefetch, bounded delay, adaptive cushion, drift trim and concealment."""
+    """Per-source sample FIFO with prefetch, bounded delay, drift trim and concealment."""
 
     def __init__(
         self, *, prefetch: int = 2, max_frames: int = 4, trim_window: int = 25, hangover: int = 5
@@ -60,14 +58,13 @@ class SourceBuffer:
         self._max = max_frames
         self._trim_window = trim_window
         self._hangover = hangover
-        self._target = prefetch  # frames the cushion may keep (prefetch, raised by underruns)
-        self._calm = 0  # pops since the last underrun
         self._playing = False
         self._played: deque[np.ndarray] = deque(maxlen=2)  # the last two output frames, (960, 2)
         self._missing = 0  # consecutive ticks concealed while talking
         self._expansion: _Expansion | None = None
         self._window_pops = 0
-        self._window_min = max_frames
+        self._window_min = _NEVER  # fewest samples left queued after a pop in this window
+        self._spare = 0  # samples to trim at the next pop
         # counters (monotonic, read by stats)
         self.pushed = 0  # (written by push's thread only; everything else by pop's)
         self.played = 0
@@ -86,11 +83,6 @@ class SourceBuffer:
         """Frames shed for the backlog bound, plus any the inbox dropped because pops stalled for a second."""
         return self.shed + max(0, self.pushed - self._received - len(self._inbox))
 
-    @property
-    def target(self) -> int:
-        """Frames of cushion currently kept against jitter (rises with underruns, decays when calm)."""
-        return self._target
-
     def push(self, samples: np.ndarray) -> None:
         """Add a decoded frame (1920 int16 values). Safe from another thread than ``pop``'s."""
         if samples.size != FRAME_VALUES:
@@ -101,18 +93,23 @@ class SourceBuffer:
     def pop(self) -> np.ndarray | None:
         """The frame for this tick (1920 interleaved int16 values), a concealment frame, or None for silence."""
         while self._inbox:
-            if self._available >= self._max * FRAME_SAMPLES:
-                self._shed()  # beyond the bound: shed about a frame
+            if self._available >= self._max * FRAME_SAMPLES:  # beyond the bound: shed about a frame
+                self._cut(FRAME_SAMPLES - PITCH_MAX // 2, FRAME_SAMPLES + PITCH_MAX // 2)
                 self.shed += 1
             self._queue.append(self._inbox.popleft())
             self._available += FRAME_SAMPLES
             self._received += 1
+        if self._spare:
+            most = min(self._spare, self._available - FRAME_SAMPLES, FRAME_SAMPLES + PITCH_MAX // 2)
+            if not self._missing and self._cut(max(PITCH_MIN, most - PITCH_MAX), most):
+                self.trimmed += 1
+            self._spare = 0
         if not self._playing:
             if self._available < self._prefetch * FRAME_SAMPLES:
                 return self._conceal()
             self._playing = True
         if self._available < FRAME_SAMPLES:
-            return self._underrun()
+            return self._conceal()
         if self._missing and self._expansion is not None and self._expansion.audible:
             frame = self._merge()
         elif not self._played or self._missing:
@@ -124,12 +121,6 @@ class SourceBuffer:
         self.played += 1
         self._track_depth()
         return self._emit(frame)
-
-    def _underrun(self) -> np.ndarray | None:
-        if self._played and not self._missing:
-            self._target = max(self._prefetch, min(self._target + 1, self._max - 1))
-            self._calm = 0
-        return self._conceal()
 
     def _take(self, count: int) -> np.ndarray:
         """Remove and return the next ``count`` samples as (count, 2) int16 (a view when one piece has them)."""
@@ -154,34 +145,31 @@ class SourceBuffer:
         return frame.reshape(FRAME_VALUES)
 
     def _track_depth(self) -> None:
-        self._calm += 1
-        if self._calm >= TARGET_DECAY and self._target > self._prefetch:
-            self._target -= 1
-            self._calm = 0
-        queued = self._available // FRAME_SAMPLES
-        self._window_min = min(self._window_min, queued)
+        self._window_min = min(self._window_min, self._available)
         self._window_pops += 1
         if self._window_pops >= self._trim_window:
-            if self._window_min >= self._target and queued:
-                self._shed()  # a whole window with spare frames: shed about one (20 ms)
-                self.trimmed += 1
+            # never needed in the whole window: cut at the next pop, when the new audio is there to splice into
+            self._spare = max(0, self._window_min - (self._prefetch - 1) * FRAME_SAMPLES)
             self._window_pops = 0
-            self._window_min = self._max
+            self._window_min = _NEVER
 
-    def _shed(self) -> None:
-        """Cut about a frame from the front of the queue at the pitch-aligned point nearest to one frame,
-        cross-fading from what would have played next (the true continuation of the output) into what follows."""
+    def _cut(self, low: int, high: int) -> bool:
+        """Remove ``low``..``high`` samples from the front of the queue, where the audio after the cut best
+        repeats the audio before it, cross-fading from what would have played next (the true continuation of
+        the output) into what follows; False when fewer are queued."""
+        high = min(high, self._available - SPLICE_SAMPLES)
+        if high < low:
+            return False
         if not self._played or self._missing:  # nothing continuous to keep: the next frame fades in anyway
-            self._take(min(FRAME_SAMPLES, self._available))
-            return
-        audio = self._take(self._available).astype(np.float32)  # at least a frame: see the callers
-        low = FRAME_SAMPLES - PITCH_MAX // 2
-        high = min(FRAME_SAMPLES + PITCH_MAX // 2, audio.shape[0] - SPLICE_SAMPLES)
+            self._take((low + high) // 2)
+            return True
+        audio = self._take(self._available).astype(np.float32)
         cut = low + _best_lag(audio[:SPLICE_SAMPLES], audio[low:], high - low + 1)
         rest = audio[cut:]
         rest[:SPLICE_SAMPLES] = _crossfade(audio[:SPLICE_SAMPLES], rest[:SPLICE_SAMPLES])
         self._queue.append(_to_int16(rest))
         self._available = rest.shape[0]
+        return True
 
     def _conceal(self) -> np.ndarray | None:
         if not self._played:
@@ -192,7 +180,7 @@ class SourceBuffer:
             return None
         self.concealed += 1
         partial = self._take(self._available) if self._available else None
-        if self._expansion is None:  # (a partial frame is only left by a shed, so only at an episode's start)
+        if self._expansion is None:  # (so a partial frame, left by a cut or a merge, only at an episode's start)
             history = np.concatenate([*self._played, *(() if partial is None else (partial,))]).astype(np.float32)
             self._expansion = _Expansion.of(history)
         if not self._expansion.audible:
@@ -226,6 +214,8 @@ class SourceBuffer:
         return np.concatenate(pieces).astype(np.float32)
 
     def _go_idle(self) -> None:
+        self._spare = self._window_pops = 0
+        self._window_min = _NEVER
         self._played.clear()
         self._expansion = None
         self._playing = False
@@ -242,7 +232,7 @@ class _Expansion:
 
     @classmethod
     def of(cls, history: np.ndarray) -> _Expansion:
-        """Continue ``history`` ((n, 2) float32, n >= 2 * PITCH_MAX) from its end."""
+        """Continue ``history`` ((n, 2) float32, at least a frame) from its end."""
         period = _pitch(history)
         template = history[-period:].copy()
         blend = min(period // 4, SPLICE_SAMPLES)
