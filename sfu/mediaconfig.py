@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from aiortc import RTCConfiguration, RTCIceServer
 
+from .opusencoder import APPLICATIONS
+
 
 @dataclass(frozen=True)
 class IceServer:
@@ -25,6 +27,7 @@ class MediaConfig:
     fec: bool = True  # Opus in-band FEC in our encoder (only used by SILK/hybrid modes)
     expected_loss_percent: int = 5  # tells libopus how much redundancy FEC should carry
     opus_complexity: int = 5  # libopus 0..10: 10 = 190 us, 5 = 150 us, 2 = 96 us per stereo frame here
+    opus_application: str = "audio"  # "audio" keeps the stereo image (CELT); "voip" narrows it (hybrid)
     prefetch_frames: int = 1  # a source starts playing once this many frames are buffered
     max_buffer_frames: int = 4  # per-source backlog bound (x 20 ms); beyond it the oldest is dropped
     outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
@@ -40,6 +43,8 @@ class MediaConfig:
             raise ValueError(f"bitrate must be 6000..510000 bit/s, got {self.bitrate}")
         if not 0 <= self.opus_complexity <= 10:
             raise ValueError("opus_complexity must be 0..10")
+        if self.opus_application not in APPLICATIONS:
+            raise ValueError(f"opus_application must be one of {APPLICATIONS}")
         if not 0 <= self.expected_loss_percent <= 100:
             raise ValueError("expected_loss_percent must be 0..100")
         if not 1 <= self.prefetch_frames <= self.max_buffer_frames <= 50:

@@ -58,6 +58,7 @@ class Session:
             fec=config.fec,
             expected_loss_percent=config.expected_loss_percent,
             complexity=config.opus_complexity,
+            application=config.opus_application,
         )
         self.buffer = SourceBuffer(prefetch=config.prefetch_frames, max_frames=config.max_buffer_frames)
         self.client_sends_audio = False

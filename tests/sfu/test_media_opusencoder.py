@@ -29,6 +29,41 @@ def test_bitrate_is_what_was_configured(bitrate: int) -> None:
     assert measured == pytest.approx(bitrate, rel=0.15)
 
 
+def _separation_db(frames: np.ndarray, **options: object) -> tuple[float, float, set[str]]:
+    """(440 Hz L-R, 660 Hz R-L) in dB after our encoder and libopus's decoder, and the packets' coding modes."""
+    enc = OpusEncoder(**options)  # type: ignore[arg-type]
+    dec = av.CodecContext.create("libopus", "r")
+    out, modes = [], set()
+    for frame in frames:
+        for p in enc.encode(frame):
+            config = bytes(p)[0] >> 3  # RFC 6716 TOC byte: configs 0-11 SILK, 12-15 hybrid, 16-31 CELT
+            modes.add("silk" if config < 12 else "hybrid" if config < 16 else "celt")
+            out += [f.to_ndarray().reshape(-1, 2) for f in dec.decode(p)]
+    decoded = np.concatenate(out)[-96000:].astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(decoded * np.hanning(decoded.shape[0])[:, None], axis=0))
+    db = [20 * np.log10(spectrum[int(hz * decoded.shape[0] / 48000)] + 1e-9) for hz in (440, 660)]
+    return float(db[0][0] - db[0][1]), float(db[1][1] - db[1][0]), modes
+
+
+def test_a_spatial_mix_keeps_its_stereo_image() -> None:
+    # a listener's mix: one talker hard left, one hard right, a quieter one straight ahead
+    t = np.arange(200 * 960) / 48000
+    ahead = 2000 * np.sin(2 * np.pi * 880 * t)
+    mix = np.stack([6000 * np.sin(2 * np.pi * 440 * t) + ahead, 6000 * np.sin(2 * np.pi * 660 * t) + ahead], axis=1)
+    frames = mix.astype(np.int16).reshape(-1, 1920)
+    left, right, modes = _separation_db(frames)
+    assert modes == {"celt"}
+    assert left >= 45 and right >= 45, (left, right)
+    # what `voip` (with FEC) did to the same mix: hybrid coding, a narrower image
+    v_left, v_right, v_modes = _separation_db(frames, application="voip")
+    assert "hybrid" in v_modes and min(v_left, v_right) < min(left, right) - 10
+
+
+def test_rejects_an_unknown_application() -> None:
+    with pytest.raises(ValueError):
+        OpusEncoder(application="music")
+
+
 def test_channels_stay_apart_after_decode() -> None:
     enc = OpusEncoder(64000)
     dec = av.CodecContext.create("libopus", "r")
