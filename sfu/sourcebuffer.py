@@ -12,10 +12,10 @@ sender and room clock, or what a concealment added).
 A tick with nothing to play while the source is talking is concealed by continuing the last
 pitch period (as in ITU-T G.711 Appendix I), fading out after 10 ms, and when audio comes back
 the continuation is extended until its phase matches the new samples, then cross-faded into
-them. Cuts (sheds and trims) are made at pitch-aligned points. A time-reversed copy, the earlier concealment, had no
-click in our output but came out of Opus as one (a reversal is a kink the codec smears into a
-step), and plain cross-fades between frames of different phase dip and bend the waveform: see
-docs/media.md.
+them. Cuts (sheds and trims) are made at pitch-aligned points. A time-reversed copy, the
+earlier concealment, had no click in our output but came out of Opus as one (a reversal is a
+kink the codec smears into a step), and plain cross-fades between frames of different phase dip
+and bend the waveform: see docs/media.md.
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ class _Expansion:
         template = history[-period:].copy()
         blend = min(period // 4, SPLICE_SAMPLES)
         if blend:  # the template's end glides into the samples before its start, so it wraps without a jump
-            template[-blend:] = _crossfade(template[-blend:], history[-period - blend:-period], rise=_rise(blend))
+            template[-blend:] = _crossfade(template[-blend:], history[-period - blend:-period])
         # the first sample follows history[-1] as history[-period] followed history[-period - 1]
         offset = history[-1] - history[-period - 1]
         correction = offset * np.linspace(1.0, 0.0, period, endpoint=False, dtype=np.float32)[:, None]
@@ -292,11 +292,9 @@ def _best_lag(reference: np.ndarray, signal: np.ndarray, lags: int) -> int:
     return int(np.argmax(dots / np.sqrt(np.maximum(energy, 1e-9))))
 
 
-def _crossfade(old: np.ndarray, new: np.ndarray, rise: np.ndarray | None = None) -> np.ndarray:
+def _crossfade(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """A raised-cosine glide from ``old`` to ``new`` (float32 (n, 2), same length)."""
-    if rise is None:
-        rise = _RISE if old.shape[0] == SPLICE_SAMPLES else _rise(old.shape[0])
-    return old + (new - old) * rise
+    return old + (new - old) * (_RISE if old.shape[0] == SPLICE_SAMPLES else _rise(old.shape[0]))
 
 
 def _fade_in(frame: np.ndarray) -> np.ndarray:

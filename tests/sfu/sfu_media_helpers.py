@@ -1,15 +1,26 @@
-"""Signal analysis helpers for the sfu media tests."""
+"""Helpers for the sfu media tests: what a listener decodes from our Opus encoder."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+import av
 import numpy as np
 
+from sfu.opusencoder import OpusEncoder
 
-def band_db(stereo: np.ndarray, hz: float, width: float = 8.0) -> tuple[float, float]:
-    """Energy (dB, arbitrary reference) of the FFT bins within +-width Hz of ``hz``, per channel."""
-    x = stereo.astype(np.float64) * np.hanning(stereo.shape[0])[:, None]
-    spectrum = np.abs(np.fft.rfft(x, axis=0)) ** 2
-    freqs = np.fft.rfftfreq(stereo.shape[0], 1 / 48000)
-    band = (freqs > hz - width) & (freqs < hz + width)
-    energy = spectrum[band].sum(axis=0) + 1e-12
-    return float(10 * np.log10(energy[0])), float(10 * np.log10(energy[1]))
+
+def through_opus(frames: Iterable[np.ndarray], **options: Any) -> tuple[np.ndarray, set[str]]:
+    """Frames (1920 interleaved int16 values each) through OpusEncoder(**options) and libopus's decoder:
+    the decoded audio as (n, 2) float64, and the coding modes the packets used (RFC 6716 TOC byte)."""
+    encoder = OpusEncoder(**options)
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.format, decoder.layout, decoder.sample_rate = "s16", "stereo", 48000
+    decoded, modes = [], set()
+    for frame in frames:
+        for packet in encoder.encode(frame):
+            config = bytes(packet)[0] >> 3  # configs 0-11 SILK, 12-15 hybrid, 16-31 CELT
+            modes.add("silk" if config < 12 else "hybrid" if config < 16 else "celt")
+            decoded += [f.to_ndarray().reshape(-1, 2) for f in decoder.decode(packet)]
+    return np.concatenate(decoded).astype(np.float64), modes

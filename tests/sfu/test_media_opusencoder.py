@@ -1,10 +1,9 @@
 """Our Opus encoder: the configured bitrate holds, stereo survives, packets are 20 ms."""
 
-import fractions
-
-import av
 import numpy as np
 import pytest
+from audiocheck import band_db
+from sfu_media_helpers import through_opus
 
 from sfu.opusencoder import OpusEncoder
 
@@ -31,18 +30,10 @@ def test_bitrate_is_what_was_configured(bitrate: int) -> None:
 
 def _separation_db(frames: np.ndarray, **options: object) -> tuple[float, float, set[str]]:
     """(440 Hz L-R, 660 Hz R-L) in dB after our encoder and libopus's decoder, and the packets' coding modes."""
-    enc = OpusEncoder(**options)  # type: ignore[arg-type]
-    dec = av.CodecContext.create("libopus", "r")
-    out, modes = [], set()
-    for frame in frames:
-        for p in enc.encode(frame):
-            config = bytes(p)[0] >> 3  # RFC 6716 TOC byte: configs 0-11 SILK, 12-15 hybrid, 16-31 CELT
-            modes.add("silk" if config < 12 else "hybrid" if config < 16 else "celt")
-            out += [f.to_ndarray().reshape(-1, 2) for f in dec.decode(p)]
-    decoded = np.concatenate(out)[-96000:].astype(np.float64)
-    spectrum = np.abs(np.fft.rfft(decoded * np.hanning(decoded.shape[0])[:, None], axis=0))
-    db = [20 * np.log10(spectrum[int(hz * decoded.shape[0] / 48000)] + 1e-9) for hz in (440, 660)]
-    return float(db[0][0] - db[0][1]), float(db[1][1] - db[1][0]), modes
+    decoded, modes = through_opus(frames, **options)
+    left_440, right_440 = band_db(decoded[-96000:], 440)
+    left_660, right_660 = band_db(decoded[-96000:], 660)
+    return left_440 - right_440, right_660 - left_660, modes
 
 
 def test_a_spatial_mix_keeps_its_stereo_image() -> None:
@@ -65,18 +56,8 @@ def test_rejects_an_unknown_application() -> None:
 
 
 def test_channels_stay_apart_after_decode() -> None:
-    enc = OpusEncoder(64000)
-    dec = av.CodecContext.create("libopus", "r")
-    dec.format, dec.layout, dec.sample_rate = "s16", "stereo", 48000
-    data = stereo_tones(1)
-    data = data.reshape(-1, 2)
+    data = stereo_tones(1).reshape(-1, 2)
     data[:, 1] = 0  # left only
-    data = data.reshape(-1)
-    out = []
-    for i in range(data.size // 1920):
-        for p in enc.encode(data[i * 1920:(i + 1) * 1920]):
-            p.time_base = fractions.Fraction(1, 48000)
-            out += [f.to_ndarray().reshape(-1, 2) for f in dec.decode(p)]
-    decoded = np.concatenate(out)[4800:].astype(np.float64)
+    decoded = through_opus(data.reshape(-1, 1920), bitrate=64000)[0][4800:]
     left, right = np.sqrt((decoded ** 2).mean(axis=0))
     assert 20 * np.log10(left / max(right, 1e-9)) > 30

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from sfu_media_helpers import band_db
+from audiocheck import band_db
 
 from mixer import Acoustics
 from mixer.acoustics import distance_gain
