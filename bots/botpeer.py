@@ -10,14 +10,19 @@ is optional for a bot.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
+from rtc import turncredentials
+from rtc.hostaddresses import resolve_addresses
+from rtc.icegathering import GatherPolicy, IceGathering, gathering_errors
+from rtc.iceservers import IceServer
 from sfu import audiojitterbuffer, audiolevel
-from sfu.mediaconfig import IceServer
 from sfu.opussdp import with_opus_fmtp
 
 from .recorder import Recorder
@@ -35,16 +40,19 @@ class BotPeer:
         source: FrameSource | None,
         *,
         ice_servers: Sequence[IceServer] = (),
+        ice_addresses: Sequence[str] | None = None,
+        relay_only: bool = False,
         record_path: str | Path | None = None,
         keep_samples: bool = False,
     ) -> None:
         audiolevel.install()
+        self.ice_servers = tuple(ice_servers)
+        self.relay_only = relay_only
+        policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
         self.pc = RTCPeerConnection(
-            RTCConfiguration(
-                iceServers=[RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
-                            for s in ice_servers]
-            )
+            RTCConfiguration(iceServers=[s.to_rtc() for s in ice_servers], iceTransportPolicy=policy)
         )
+        addresses = resolve_addresses(ice_addresses) if ice_addresses is not None else None
         self.track = SourceTrack(source) if source is not None else None
         self.recorder = Recorder(record_path, keep=keep_samples)
         self._connected = asyncio.Event()
@@ -54,6 +62,7 @@ class BotPeer:
             self.track if self.track is not None else "audio", direction="sendrecv" if self.track else "recvonly"
         )
         audiojitterbuffer.install(self.transceiver.receiver)  # no +80 ms prefetch on what we hear
+        IceGathering(GatherPolicy(addresses=addresses)).attach(self.pc)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 
@@ -74,12 +83,32 @@ class BotPeer:
         return self.pc.connectionState
 
     async def create_offer(self) -> str:
-        """Our offer SDP with stereo/FEC Opus parameters and all host candidates."""
+        """Our offer SDP with stereo/FEC Opus parameters and all candidates.
+
+        ConnectionError (saying why) when there is no candidate at all, e.g. relay-only and the
+        TURN server refused the credentials: such an offer could never connect."""
         offer = await self.pc.createOffer()
         await self.pc.setLocalDescription(
             RTCSessionDescription(sdp=with_opus_fmtp(offer.sdp, OFFER_OPUS_FMTP), type="offer")
         )
-        return self.pc.localDescription.sdp
+        sdp = self.pc.localDescription.sdp
+        if "a=candidate:" not in sdp:
+            raise ConnectionError(f"no ICE candidate: {self.failure_reason()}")
+        return sdp
+
+    def failure_reason(self) -> str:
+        """Best explanation of why this peer cannot connect (expired TURN credential first)."""
+        now = time.time()
+        for server in self.ice_servers:
+            expiry = turncredentials.expiry_of(server.username or "")
+            if expiry is not None and expiry <= now and any(u.startswith("turn") for u in server.urls):
+                return f"the TURN credential expired {now - expiry:.0f} s ago (rejoin for a fresh one)"
+        errors = gathering_errors(self.pc)
+        if errors:
+            return "; ".join(errors)
+        if self.relay_only and not any(u.startswith("turn") for s in self.ice_servers for u in s.urls):
+            return "relay only, but the server handed out no TURN server"
+        return f"ICE {self.pc.iceConnectionState}, connection {self.pc.connectionState}"
 
     async def accept_answer(self, answer_sdp: str) -> None:
         """Apply the server's answer; ICE and DTLS then start."""
@@ -98,8 +127,8 @@ class BotPeer:
         if self._connected.is_set():
             return
         if self._failed.is_set():
-            raise ConnectionError(f"peer connection {self.pc.connectionState}")
-        raise TimeoutError(f"not connected after {timeout} s")
+            raise ConnectionError(f"peer connection {self.pc.connectionState}: {self.failure_reason()}")
+        raise TimeoutError(f"not connected after {timeout} s: {self.failure_reason()}")
 
     def set_sending(self, sending: bool) -> None:
         """Stop or resume sending microphone audio (no RTP at all while stopped)."""

@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from rtc.hostaddresses import resolve_addresses
+
 from .client import Bot, BotOptions
 from .sourcetrack import FrameSource
 from .tonesource import ToneSource
@@ -36,6 +38,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _csv(text: str) -> tuple[str, ...]:
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not parts:
+        raise argparse.ArgumentTypeError("expected at least one address")
+    return parts
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Flags as documented in the README and `hubbub bot --help`."""
     p = argparse.ArgumentParser(prog="hubbub bot", description="Headless participants that join a room, "
@@ -55,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", type=Path, metavar="OUT.wav",
                    help="record the received stereo mix (OUT-i.wav for each bot when --count > 1)")
     p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--ice-addresses", type=_csv, metavar="ADDR[,ADDR]",
+                   help="local addresses or interfaces to gather ICE candidates on (default: every interface; "
+                        "127.0.0.1 for a server on this machine)")
+    p.add_argument("--relay-only", action="store_true",
+                   help="use only TURN relay candidates (the server's joined message must carry a TURN server)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -79,7 +93,8 @@ async def run(args: argparse.Namespace, credential: str, stop: asyncio.Event) ->
         Bot(BotOptions(server=args.server, room=args.room, credential=credential,
                        name=f"{args.name}-{i}" if args.count > 1 else None, source=_source(args),
                        at=args.at, heading=args.heading, wander=args.wander,
-                       record=_record_path(args.record, i, args.count), seed=i))
+                       record=_record_path(args.record, i, args.count), seed=i,
+                       ice_addresses=args.ice_addresses, relay_only=args.relay_only))
         for i in range(1, args.count + 1)
     ]
     started = 0
@@ -123,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     credential = sys.stdin.readline().strip() if args.api_key == "-" else args.api_key
     try:
-        _source(args)  # fail early and clearly on an unreadable WAV
+        _source(args)  # fail early and clearly on an unreadable WAV or a wrong address
+        if args.ice_addresses is not None:
+            resolve_addresses(args.ice_addresses)
     except (OSError, ValueError) as exc:
         print(f"hubbub bot: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from sfu.mediaconfig import IceServer
+from rtc.iceservers import IceServer
 
 from .botpeer import BotPeer
 from .sourcetrack import FrameSource
@@ -63,6 +63,8 @@ class BotOptions:
     keep_samples: bool = False
     connect_timeout: float = 20.0
     seed: int | None = None
+    ice_addresses: tuple[str, ...] | None = None  # local addresses to gather on (None: every interface)
+    relay_only: bool = False  # only TURN relay candidates, as a browser behind a strict firewall
 
 
 def ws_url(server: str) -> str:
@@ -130,10 +132,9 @@ class Bot:
         self.position = (me.x, me.y, me.heading)
         if self.options.at is not None:
             await self.move(self.options.at[0], self.options.at[1], self.options.heading)
-        ice = tuple(IceServer(urls=list(s["urls"]) if isinstance(s["urls"], list) else [s["urls"]],
-                              username=s.get("username"), credential=s.get("credential"))
-                    for s in joined.get("ice_servers", []))
-        self.peer = BotPeer(self.options.source, ice_servers=ice, record_path=self.options.record,
+        ice = tuple(IceServer.from_json(s) for s in joined.get("ice_servers", []))
+        self.peer = BotPeer(self.options.source, ice_servers=ice, ice_addresses=self.options.ice_addresses,
+                            relay_only=self.options.relay_only, record_path=self.options.record,
                             keep_samples=self.options.keep_samples)
         await self.connect_media()
         if self.options.wander:

@@ -17,8 +17,12 @@ import sys
 import time
 from typing import Any
 
+from rtc.icegathering import GatherPolicy
+
 from .mediaconfig import MediaConfig
 from .plane import MediaPlane
+
+LOOPBACK = ("127.0.0.1",)  # the plane and its bots talk over loopback only
 
 
 async def _child(count: int) -> None:
@@ -28,7 +32,7 @@ async def _child(count: int) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    bots = [BotPeer(ToneSource(200 + 37 * i)) for i in range(count)]
+    bots = [BotPeer(ToneSource(200 + 37 * i), ice_addresses=LOOPBACK) for i in range(count)]
     for i, bot in enumerate(bots):
         print(json.dumps({"i": i, "offer": await bot.create_offer()}), flush=True)
     for _ in bots:
@@ -186,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):
-        result = asyncio.run(_run(count, args.seconds, MediaConfig(bitrate=args.bitrate)))
+        result = asyncio.run(_run(count, args.seconds, MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK))))
         print(json.dumps(result), flush=True)
 
 

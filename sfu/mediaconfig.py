@@ -1,21 +1,15 @@
-"""Media plane settings: ICE servers, Opus output and buffering, all with safe defaults."""
+"""Media plane settings: ICE servers and gathering, Opus output and buffering, all with safe defaults."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCConfiguration
+
+from rtc.icegathering import GatherPolicy
+from rtc.iceservers import IceServer
 
 from .opusencoder import APPLICATIONS
-
-
-@dataclass(frozen=True)
-class IceServer:
-    """One STUN/TURN server; only servers listed in the config are ever used."""
-
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +17,7 @@ class MediaConfig:
     """Everything tunable in the media plane; validated on construction (ValueError)."""
 
     ice_servers: tuple[IceServer, ...] = ()  # none by default; NEVER an implicit public STUN server
+    gathering: GatherPolicy = GatherPolicy()  # host candidates: addresses, UDP port range, public IP
     bitrate: int = 64000  # outbound Opus bitrate, bit/s (stereo, constrained VBR)
     fec: bool = True  # Opus in-band FEC in our encoder (only used by SILK/hybrid modes)
     expected_loss_percent: int = 5  # tells libopus how much redundancy FEC should carry
@@ -61,15 +56,7 @@ class MediaConfig:
             raise ValueError("mix_workers must be 1..64")
         if not 0.001 <= self.loop_lag_interval <= 10:
             raise ValueError("loop_lag_interval must be 0.001..10 s")
-        for server in self.ice_servers:
-            if not server.urls or not all(isinstance(u, str) for u in server.urls):
-                raise ValueError("every IceServer needs at least one url")
 
     def rtc_configuration(self) -> RTCConfiguration:
         """aiortc configuration with exactly the configured ICE servers (an empty list, not None)."""
-        return RTCConfiguration(
-            iceServers=[
-                RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
-                for s in self.ice_servers
-            ]
-        )
+        return RTCConfiguration(iceServers=[s.to_rtc() for s in self.ice_servers])

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from aiortc.exceptions import InvalidStateError
 from aiortc.sdp import candidate_from_sdp
 
+from rtc.icegathering import IceGathering
+
 from . import audiolevel
 from .looplagmonitor import LoopLagMonitor
 from .mediaconfig import MediaConfig
@@ -84,6 +86,7 @@ class MediaPlane:
         self._acoustics: dict[str, Acoustics] = {}
         self._closing_tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
+        self._gathering = IceGathering(config.gathering)
         self._lag = LoopLagMonitor(config.loop_lag_interval)
         self._closed = False
         self._started_at = time.monotonic()
@@ -120,7 +123,7 @@ class MediaPlane:
             self._acoustics[room_id] = acoustics
         room = self._room(room_id, acoustics)
         session = Session(
-            room_id, participant_id, self.config, on_ended=self._session_ended, on_connected=self._session_connected
+            room_id, participant_id, self.config, self._gathering, on_ended=self._session_ended, on_connected=self._session_connected
         )
         room.add(session, self._ops_for(room, participant_id))
         self._lag.start()
@@ -247,6 +250,7 @@ class MediaPlane:
             "process_cpu_percent": round(100 * (cpu - prev_cpu) / max(mono - prev_mono, 1e-6), 1),
             "fast_audio_level": audiolevel.installed(),
             "bitrate": self.config.bitrate,
+            "network": self._gathering.stats(),
             "rooms_detail": {rid: room.stats(loop_now) for rid, room in self._rooms.items()},
         }
 

@@ -18,9 +18,12 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rtc.icegathering import IceGathering
+from rtc.portpool import PortsExhausted
+
 from . import audiojitterbuffer
 from .mediaconfig import MediaConfig
-from .mediaerror import MediaError
+from .mediaerror import MediaError, MediaUnavailable
 from .mixtrack import MixTrack
 from .opusencoder import OpusEncoder
 from .opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
@@ -42,6 +45,7 @@ class Session:
         room_id: str,
         participant_id: str,
         config: MediaConfig,
+        gathering: IceGathering,
         *,
         on_ended: EndedCallback,
         on_connected: ConnectedCallback | None = None,
@@ -51,6 +55,7 @@ class Session:
         self._loop = asyncio.get_running_loop()
         self._on_ended = on_ended
         self._on_connected = on_connected
+        self._gathering = gathering
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
         self.encoder = OpusEncoder(
@@ -88,6 +93,7 @@ class Session:
         self.client_sends_audio = info.client_sends_audio
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            self._gathering.attach(self.pc)  # before setLocalDescription, which gathers
             for transceiver in self.pc.getTransceivers():
                 if transceiver.kind == "audio":
                     audiojitterbuffer.install(transceiver.receiver)
@@ -98,6 +104,9 @@ class Session:
             await self.pc.setLocalDescription(RTCSessionDescription(sdp=munged, type="answer"))
         except MediaError:
             raise
+        except PortsExhausted as exc:
+            logger.warning("session %s/%s refused: %s", self.room_id, self.participant_id, exc)
+            raise MediaUnavailable(f"{exc}: the server is full, try again later") from exc
         except Exception as exc:  # aiortc rejects bad offers with assorted exception types
             raise MediaError(f"cannot negotiate the offer: {exc!r}") from exc
         return self.pc.localDescription.sdp
