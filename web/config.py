@@ -15,29 +15,17 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rtc.hostaddresses import check_public_ip, resolve_addresses
+from rtc.iceservers import IceServer
+from rtc.iceservers import parse_ice_servers as _parse_ice_servers
+from rtc.portpool import PortRange
+
 MIN_JWT_SECRET_BYTES = 32
+DEFAULT_TURN_TTL = 6 * 3600
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it (never its secret value)."""
-
-
-@dataclass(frozen=True)
-class IceServer:
-    """One STUN/TURN entry as WebRTC's RTCIceServer expects it."""
-
-    urls: tuple[str, ...]
-    username: str | None = None
-    credential: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The RTCIceServer dict handed to clients (credential included: clients need it)."""
-        out: dict[str, Any] = {"urls": list(self.urls)}
-        if self.username is not None:
-            out["username"] = self.username
-        if self.credential is not None:
-            out["credential"] = self.credential
-        return out
 
 
 @dataclass(frozen=True)
@@ -55,6 +43,12 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     path_prefix: str = ""
     ice_servers: tuple[IceServer, ...] = ()
+    ice_addresses: tuple[str, ...] | None = None  # None: every usable interface
+    public_ip: str | None = None
+    udp_ports: PortRange | None = None
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl: int = DEFAULT_TURN_TTL
     login_rate_per_ip: int = 20
     login_rate_per_username: int = 10
     login_rate_window: float = 60.0
@@ -63,7 +57,7 @@ class Config:
     shutdown_timeout: float = 5.0
     bcrypt_threads: int = 2
 
-    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret")
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret", "turn_secret")
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -84,8 +78,32 @@ class Config:
                 raise ConfigError(f"{name} must be at least 1")
         if self.login_rate_window <= 0 or self.shutdown_timeout < 0:
             raise ConfigError("login_rate_window must be positive and shutdown_timeout not negative")
+        self._check_media_network()
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+    def _check_media_network(self) -> None:
+        """ICE addresses must exist here (resolved to IPs once); TURN URLs and secret go together."""
+        if self.ice_addresses is not None:
+            if not self.ice_addresses:
+                raise ConfigError("ice_addresses must name at least one address or interface")
+            try:
+                object.__setattr__(self, "ice_addresses", resolve_addresses(self.ice_addresses))
+            except ValueError as exc:
+                raise ConfigError(f"ice_addresses: {exc}") from None
+        if self.public_ip is not None:
+            try:
+                object.__setattr__(self, "public_ip", check_public_ip(self.public_ip))
+            except ValueError as exc:
+                raise ConfigError(f"public_ip: {exc}") from None
+        if bool(self.turn_urls) != (self.turn_secret is not None):
+            raise ConfigError("turn_urls and turn_secret go together (coturn's static-auth-secret)")
+        if not all(u.split(":", 1)[0] in ("turn", "turns") for u in self.turn_urls):
+            raise ConfigError("turn_urls must be turn: or turns: URLs")
+        if self.turn_secret is not None and not self.turn_secret:
+            raise ConfigError("turn_secret must not be empty")
+        if not 60 <= self.turn_ttl <= 7 * 86400:
+            raise ConfigError("turn_ttl must be 60..604800 seconds")
 
     @property
     def database_path(self) -> Path:
@@ -100,9 +118,9 @@ class Config:
             if f.name in self.SECRET_FIELDS:
                 value = "(not set)" if value is None else "***"
             elif f.name == "ice_servers":
-                value = [
-                    {**s.to_json(), **({"credential": "***"} if s.credential is not None else {})} for s in value
-                ]
+                value = [s.masked() for s in value]
+            elif isinstance(value, PortRange):
+                value = str(value)
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -114,26 +132,16 @@ class Config:
 def parse_ice_servers(text: str) -> tuple[IceServer, ...]:
     """JSON list of {"urls": str | [str], "username"?: str, "credential"?: str}."""
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"ice servers must be a JSON list: {exc.msg}") from None
-    if not isinstance(raw, list):
-        raise ConfigError("ice servers must be a JSON list")
-    out = []
-    for item in raw:
-        if not isinstance(item, dict) or set(item) - {"urls", "username", "credential"}:
-            raise ConfigError("each ice server is an object with urls, username, credential")
-        urls = item.get("urls")
-        urls = [urls] if isinstance(urls, str) else urls
-        if not urls or not isinstance(urls, list) or not all(
-            isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for u in urls
-        ):
-            raise ConfigError("ice server urls must be stun:, stuns:, turn: or turns: URLs")
-        username, credential = item.get("username"), item.get("credential")
-        if not all(v is None or isinstance(v, str) for v in (username, credential)):
-            raise ConfigError("ice server username and credential must be strings")
-        out.append(IceServer(tuple(urls), username, credential))
-    return tuple(out)
+        return _parse_ice_servers(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _port_range(text: str) -> PortRange:
+    try:
+        return PortRange.parse(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -152,7 +160,20 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "log_level": ("--log-level", "HUBBUB_LOG_LEVEL", str.upper, "DEBUG, INFO, WARNING, ERROR (default INFO)"),
     "cors_origins": ("--cors-origins", "HUBBUB_CORS_ORIGINS", _csv, "comma-separated allowed origins"),
     "path_prefix": ("--path-prefix", "HUBBUB_PATH_PREFIX", str, "URL prefix behind a reverse proxy, e.g. /hubbub"),
-    "ice_servers": ("--ice-servers", "HUBBUB_ICE_SERVERS", parse_ice_servers, "JSON list of STUN/TURN servers"),
+    "ice_servers": ("--ice-servers", "HUBBUB_ICE_SERVERS", parse_ice_servers,
+                    "JSON list of STUN/TURN servers for clients and the server's peer"),
+    "ice_addresses": ("--ice-addresses", "HUBBUB_ICE_ADDRESSES", _csv,
+                      "comma-separated local addresses or interface names for media (default: every interface; "
+                      "127.0.0.1 for loopback only)"),
+    "public_ip": ("--public-ip", "HUBBUB_PUBLIC_IP", str,
+                  "address advertised in candidates instead of the local one (1:1 NAT, e.g. a cloud VM)"),
+    "udp_ports": ("--udp-ports", "HUBBUB_UDP_PORTS", _port_range,
+                  "UDP port range for media, e.g. 40000-40199 (one port per peer and ICE address)"),
+    "turn_urls": ("--turn-urls", "HUBBUB_TURN_URLS", _csv,
+                  "comma-separated turn:/turns: URLs handed to clients with short-lived credentials"),
+    "turn_secret": ("--turn-secret", "HUBBUB_TURN_SECRET", str, "the TURN server's static-auth-secret"),
+    "turn_ttl": ("--turn-ttl", "HUBBUB_TURN_TTL", int,
+                 f"lifetime of minted TURN credentials in seconds (default {DEFAULT_TURN_TTL})"),
     "login_rate_per_ip": ("--login-rate-per-ip", "HUBBUB_LOGIN_RATE_PER_IP", int,
                           "login/register attempts per client address per window (default 20)"),
     "login_rate_per_username": ("--login-rate-per-username", "HUBBUB_LOGIN_RATE_PER_USERNAME", int,

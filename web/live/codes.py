@@ -29,6 +29,7 @@ class ErrorCode(enum.StrEnum):
     ROOM_FULL = "room_full"
     UNKNOWN_MEMBER = "unknown_member"
     MEDIA_ERROR = "media_error"
+    MEDIA_UNAVAILABLE = "media_unavailable"
     INTERNAL = "internal_error"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,9 @@ from web.live import messages
 from web.live.backend import BadChat, Identity, LiveBackend, NotAMember, Rejected, RoomInfo
 from web.live.codes import CloseCode, ErrorCode, LeaveReason
 from web.live.connection import Connection
+from web.live.iceservers import ClientIceServers
 from web.live.media import MediaPlaneLike
-from web.live.protocol import (Chat, ClientMessage, Ice, Join, Leave, Mix, Move, Mute, Offer, RequestId,
+from web.live.protocol import (Chat, ClientMessage, Ice, IceServers, Join, Leave, Mix, Move, Mute, Offer, RequestId,
                                participant_id)
 from web.live.room import ActivityLike, OutOfBounds, RoomFull, RoomState
 
@@ -72,12 +73,12 @@ class Hub:
         self,
         backend: LiveBackend,
         plane: MediaPlaneLike | None,
-        ice_servers: Sequence[Mapping[str, Any]],
+        ice_servers: ClientIceServers,
         settings: HubSettings = HubSettings(),
     ) -> None:
         self.backend = backend
         self.plane = plane
-        self._ice_servers = [dict(s) for s in ice_servers]
+        self.ice_servers = ice_servers
         self._settings = settings
         self._sessions: dict[str, Connection] = {}  # by participant id
         self._by_user: dict[str, dict[str, Connection]] = {}  # user id -> participant id -> connection
@@ -314,6 +315,9 @@ class Hub:
                 await self._offer(conn, msg)
             case Ice():
                 await self._ice(conn, msg)
+            case IceServers():
+                assert conn.user_id is not None
+                conn.send(messages.ice_servers(msg.id, self.ice_servers.for_user(conn.user_id)))
             case _:
                 conn.send(messages.error(ErrorCode.BAD_MESSAGE, f"unexpected {type(msg).__name__.lower()}", msg.id))
 
@@ -369,7 +373,9 @@ class Hub:
         room.conns[pid] = conn
         conn.room_id = info.id
         members = [p.to_json() for p in room.state.members.values()]
-        conn.send(messages.joined(msg.id, pid, room.info.public, members, self._ice_servers))
+        assert conn.user_id is not None
+        ice_servers = self.ice_servers.for_user(conn.user_id)
+        conn.send(messages.joined(msg.id, pid, room.info.public, members, ice_servers))
         room.broadcast(messages.member_joined(presence.to_json()), exclude=conn)
         if self.plane is not None:
             self.plane.set_pose(info.id, pid, presence.x, presence.y, presence.heading)
@@ -440,8 +446,10 @@ class Hub:
         try:
             answer = await plane.open_session(room_id, pid, msg.sdp, x=presence.x, y=presence.y,
                                                    heading=presence.heading, acoustics=room.info.acoustics)
-        except ValueError as exc:  # sfu.MediaError
-            conn.send(messages.error(ErrorCode.MEDIA_ERROR, f"offer rejected: {exc}", msg.id))
+        except ValueError as exc:  # sfu.MediaError; MediaUnavailable says "media_unavailable"
+            code = ErrorCode.MEDIA_UNAVAILABLE if getattr(exc, "code", None) == "media_unavailable" \
+                else ErrorCode.MEDIA_ERROR
+            conn.send(messages.error(code, f"offer rejected: {exc}", msg.id))
             return
         if conn.room_id != room_id or conn.closing:
             await plane.close_session(room_id, pid)  # left while negotiating

@@ -79,12 +79,22 @@ class MediaStats:
             "media_sessions": int(_num(plane.get("sessions"))),
             "event_loop_lag_ms": self._lag.lag.summary(1000),
             "process_cpu_percent": _num(plane.get("process_cpu_percent")),
+            "network": self._network(plane),
             "rooms": rooms,
         }
 
+    def _network(self, plane: Mapping[str, Any]) -> dict[str, Any]:
+        """Where media listens (ICE addresses, port range, ports in use) and what clients are handed."""
+        network = plane.get("network")
+        out = dict(network) if isinstance(network, Mapping) else {}
+        out["client_ice_servers"] = self._hub.ice_servers.describe()
+        return out
+
     def families(self) -> list[MetricFamily]:
         """`hubbub_media_*` families for /metrics, labelled by room."""
-        _, rooms = self._snapshot()
+        plane, rooms = self._snapshot()
+        network = plane.get("network")
+        network = network if isinstance(network, Mapping) else {}
 
         def per_room(name: str, kind: str, help_text: str, field: str, scale: float = 1.0) -> MetricFamily:
             return MetricFamily(name, kind, help_text, [({"room": rid}, r[field] * scale) for rid, r in rooms.items()])
@@ -119,4 +129,11 @@ class MediaStats:
             quantiles("hubbub_media_mix_seconds", "Mix time per tick (recent window).", "mix_ms"),
             MetricFamily("hubbub_media_event_loop_lag_seconds", "gauge",
                          "Event-loop lag of the server process (recent window).", lag_samples),
+            MetricFamily("hubbub_media_udp_ports_in_use", "gauge",
+                         "Media UDP sockets open in the configured port range (absent without --udp-ports).",
+                         [({}, _num(network["udp_ports_in_use"]))] if network.get("udp_ports_in_use") is not None
+                         else []),
+            MetricFamily("hubbub_media_udp_ports_exhausted_total", "counter",
+                         "Sessions refused because the UDP port range was full.",
+                         [({}, _num(network.get("udp_ports_exhausted")))]),
         ]

@@ -88,6 +88,11 @@ def ice(candidate: str | None, sdp_mid: str | None = None, sdp_mline_index: int 
     return encode("ice", candidate=candidate, sdp_mid=sdp_mid, sdp_mline_index=sdp_mline_index)
 
 
+def ice_servers(request_id: RequestId, servers: Sequence[Mapping[str, Any]]) -> str:
+    """Reply to `ice_servers`: RTCIceServer dicts with credentials minted now."""
+    return encode("ice_servers", request_id, ice_servers=list(servers))
+
+
 def left(request_id: RequestId) -> str:
     """Answer to `leave`."""
     return encode("left", request_id)

@@ -125,7 +125,14 @@ class Ping:
     id: RequestId = None
 
 
-ClientMessage = Auth | Join | Leave | Move | Chat | Mute | Mix | Offer | Ice | Ping
+@dataclass(frozen=True)
+class IceServers:
+    """Fresh ICE servers (new TURN credentials) before renegotiating media; answered with `ice_servers`."""
+
+    id: RequestId = None
+
+
+ClientMessage = Auth | Join | Leave | Move | Chat | Mute | Mix | Offer | Ice | IceServers | Ping
 
 _MISSING = object()
 Check = Callable[[str, Any], Any]
@@ -219,6 +226,7 @@ _SCHEMAS: dict[str, tuple[type, dict[str, tuple[Check, bool]]]] = {
     "ice": (Ice, {"candidate": (_optional(_string(MAX_CANDIDATE_CHARS, allow_empty=True)), True),
                   "sdp_mid": (_optional(_string(MAX_ID_CHARS, allow_empty=True)), False),
                   "sdp_mline_index": (_optional(_index), False)}),
+    "ice_servers": (IceServers, {}),
     "ping": (Ping, {}),
 }
 

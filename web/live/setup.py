@@ -14,6 +14,7 @@ from web.keys import AUTH, CONFIG, HOOKS, METRICS, STORE
 from web.live.backend import StoreBackend, room_info
 from web.live.handler import live_handler
 from web.live.hub import Hub
+from web.live.iceservers import ClientIceServers
 from web.live.keys import LIVE_HUB, LIVE_MEDIA_STATS, LIVE_SETTINGS
 from web.live.media import MediaPlaneLike
 from web.live.mediastats import MediaStats
@@ -63,12 +64,12 @@ def _register_media_stats(app: web.Application) -> None:
 
 
 def _real_plane(config: Config, hub: Hub) -> MediaPlaneLike:
-    """The shipped media plane (aiortc), with exactly the configured ICE servers."""
-    from sfu import IceServer, MediaConfig, MediaPlane
+    """The shipped media plane (aiortc), with exactly the configured ICE servers and gathering."""
+    from rtc.icegathering import GatherPolicy
+    from sfu import MediaConfig, MediaPlane
 
-    media_config = MediaConfig(ice_servers=tuple(
-        IceServer(urls=list(s.urls), username=s.username, credential=s.credential) for s in config.ice_servers
-    ))
+    gathering = GatherPolicy(addresses=config.ice_addresses, ports=config.udp_ports, public_ip=config.public_ip)
+    media_config = MediaConfig(ice_servers=config.ice_servers, gathering=gathering)
     plane: MediaPlaneLike = MediaPlane(media_config, on_activity=hub.on_activity, on_closed=hub.on_media_closed)
     return plane
 
@@ -76,7 +77,8 @@ def _real_plane(config: Config, hub: Hub) -> MediaPlaneLike:
 async def _live_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[LIVE_SETTINGS]
     config = app[CONFIG]
-    hub = Hub(StoreBackend(app[AUTH], app[STORE]), None, [s.to_json() for s in config.ice_servers], settings.hub)
+    ice_servers = ClientIceServers(config.ice_servers, config.turn_urls, config.turn_secret, config.turn_ttl)
+    hub = Hub(StoreBackend(app[AUTH], app[STORE]), None, ice_servers, settings.hub)
     if settings.media_factory is not None:
         hub.plane = settings.media_factory(hub.on_activity, hub.on_media_closed)
     else:
