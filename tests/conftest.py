@@ -1,4 +1,5 @@
-"""Shared fixtures: a test Config on a temporary data directory and a real app on localhost."""
+"""Shared fixtures: a test Config on a temporary data directory and a real app on localhost, and
+the check that every WebRTC description a test peer receives stays on loopback."""
 
 from __future__ import annotations
 
@@ -10,11 +11,26 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from loopback import assert_loopback_only
 
 from web.app import create_app
 from web.config import Config
 
 SIGNUP_SECRET = "test-signup-secret"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only_descriptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every offer or answer an in-process peer (bot or server plane) is handed must carry
+    loopback candidates only: the check that fails if a test would send media off 127.0.0.1."""
+    original = RTCPeerConnection.setRemoteDescription
+
+    async def checked(pc: RTCPeerConnection, description: RTCSessionDescription) -> None:
+        assert_loopback_only(description.sdp, f"the remote {description.type}")
+        await original(pc, description)
+
+    monkeypatch.setattr(RTCPeerConnection, "setRemoteDescription", checked)
 
 
 @pytest.fixture
@@ -28,6 +44,7 @@ def config(tmp_path: Path) -> Config:
         bcrypt_cost=4,
         login_rate_per_ip=1000,
         login_rate_per_username=1000,
+        ice_addresses=("127.0.0.1",),  # media on loopback only, like every test peer
     )
 
 

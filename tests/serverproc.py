@@ -1,6 +1,5 @@
-"""A real `hubbub serve` process for functional tests, on this machine's network interface
-(WebRTC needs one: aioice never gathers 127.0.0.1), plus the REST calls tests use to set up
-users, API keys and rooms."""
+"""A real `hubbub serve` process for functional tests, on 127.0.0.1 only (HTTP and media:
+`--ice-addresses 127.0.0.1`), plus the REST calls tests use to set up users, API keys and rooms."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,19 +18,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SIGNUP_SECRET = "functional-test-secret"
 PASSWORD = "correct horse battery"
-HOST = os.environ.get("HUBBUB_TEST_HOST") or "192.0.2.2"
-
-
-def host_address() -> str:
-    """HOST if this machine has it, else the address the default route leaves from."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((HOST, 0))
-        return HOST
-    except OSError:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; picks the outgoing interface
-            return str(s.getsockname()[0])
+HOST = "127.0.0.1"
+LOOPBACK = (HOST,)  # ICE addresses of every test peer: no test sends a packet off this machine's loopback
 
 
 @dataclass
@@ -85,11 +72,11 @@ class Server:
 
 
 def start_server(data_dir: Path, log_path: Path, *extra: str) -> Server:
-    """Start `hubbub serve` on a free port of this machine's interface; wait until it listens."""
+    """Start `hubbub serve` on a free port of 127.0.0.1 (media too); wait until it listens."""
     log = open(log_path, "wb")  # noqa: SIM115 - the child owns it; closed here after the fork
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--host", host_address(), "--port", "0",
+        [sys.executable, "-m", "web.cli", "serve", "--host", HOST, "--port", "0", "--ice-addresses", HOST,
          "--data-dir", str(data_dir), "--signup-secret", SIGNUP_SECRET,
          "--jwt-secret", "functional-tests-jwt-secret-" + "y" * 40, "--bcrypt-cost", "4",
          "--login-rate-per-ip", "1000", "--login-rate-per-username", "1000", "--log-level", "WARNING", *extra],

@@ -17,7 +17,9 @@ from typing import Any
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
 from serverproc import PASSWORD, SIGNUP_SECRET, Server, start_server, stop_server  # noqa: F401 - re-exported to the tests
 
-CHROMIUM = "/usr/bin/chromium"
+# 127.0.0.1 is a secure context for Chromium; pages loaded through this name are not (plain http on
+# a non-local name), which is how the tests see the client without a microphone API.
+INSECURE_HOST = "insecure.test"
 # Screenshots are test artifacts (CI can upload them); the README's copies in docs/screenshots are
 # refreshed with HUBBUB_SCREENSHOT_DIR=docs/screenshots ./dev test tests/browser.
 SCREENSHOTS = Path(os.environ.get("HUBBUB_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "hubbub-screenshots")
@@ -54,6 +56,7 @@ class ConsoleLog:
     """Console errors and uncaught page errors, minus the HTTP failures a test expects."""
 
     errors: list[str] = field(default_factory=list)
+    network_errors: list[str] = field(default_factory=list)  # e.g. an answer that leaves loopback
     allowed_statuses: set[int] = field(default_factory=set)
     allowed_patterns: list[re.Pattern[str]] = field(default_factory=list)
 

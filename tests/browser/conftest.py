@@ -13,8 +13,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from browser_support import (CHROMIUM, ConsoleLog, NewSession, Server, Session, start_server, stop_server,
-                             write_tone_wav)
+from browser_support import INSECURE_HOST, ConsoleLog, NewSession, Server, Session, start_server, stop_server, write_tone_wav
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_loopback_only
+from loopback import non_loopback_candidates
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 
@@ -40,6 +41,7 @@ def browser(playwright: Playwright, server: Server, tmp_path_factory: pytest.Tem
     """Headless Debian Chromium with a fake microphone playing a quiet tone."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: the README test command installs it (apt-get install chromium)")
+    require_loopback_only()
     wav = write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", amplitude=0.05)
     b = playwright.chromium.launch(
         executable_path=CHROMIUM,
@@ -48,11 +50,9 @@ def browser(playwright: Playwright, server: Server, tmp_path_factory: pytest.Tem
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={wav}",
-            # getUserMedia needs a secure context; the server is on a LAN address over http.
-            f"--unsafely-treat-insecure-origin-as-secure={server.origin}",
-            "--autoplay-policy=no-user-gesture-required",
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            # A name for 127.0.0.1 that is not a secure context (no getUserMedia there), see INSECURE_HOST.
+            f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
+            *CHROMIUM_ARGS,
         ],
     )
     yield b
@@ -79,12 +79,25 @@ def new_session(browser: Browser, server: Server) -> Iterator[NewSession]:
         console = ConsoleLog()
         page.on("console", console.on_console)
         page.on("pageerror", console.on_page_error)
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: _check_answer(frame, console)))
         session = Session(context, page, console)
         sessions.append(session)
         return session
 
     yield make
-    errors = [e for s in sessions for e in s.console.errors]
+    errors = [e for s in sessions for e in s.console.errors + s.console.network_errors]
     for s in sessions:
         s.context.close()
     assert not errors, "browser console errors:\n" + "\n".join(errors)
+
+
+def _check_answer(frame: str | bytes, console: ConsoleLog) -> None:
+    """The server's answers must hold loopback candidates only (no test leaves 127.0.0.1)."""
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return
+    if isinstance(message, dict) and message.get("type") == "answer":
+        bad = non_loopback_candidates(str(message.get("sdp", "")))
+        if bad:
+            console.network_errors.append(f"answer with non-loopback candidates: {bad}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import (PASSWORD, SIGNUP_SECRET, NewSession, Server, screenshot, signed_in, start_server,
+from browser_support import (INSECURE_HOST, PASSWORD, SIGNUP_SECRET, NewSession, Server, screenshot, signed_in, start_server,
                              stop_server)
 from playwright.sync_api import Page, Route, expect
 
@@ -183,9 +183,9 @@ def test_change_password_api_keys_and_blocks(server: Server, new_session: NewSes
 def test_behind_a_path_prefix_with_rate_limits_and_no_microphone(
     new_session: NewSession, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """A second server: under /hubbub, strict login rate limit. Its origin is not in Chromium's
-    secure-origin list, so the page has no getUserMedia there: the live room falls back to
-    listening only and still connects its audio."""
+    """A second server: under /hubbub, strict login rate limit. Reached by a name that is not a
+    secure context, the page has no getUserMedia there: the live room falls back to listening
+    only and still connects its audio."""
     tmp = tmp_path_factory.mktemp("prefixed")
     srv = start_server(tmp / "data", tmp / "server.log", "--path-prefix", "/hubbub",
                        "--login-rate-per-username", "3", "--login-rate-window", "600")
@@ -208,7 +208,7 @@ def test_behind_a_path_prefix_with_rate_limits_and_no_microphone(
         # Signed in another way (the API token), the live room works under the prefix.
         me = srv.api("GET", "me", token=token)["user"]
         s2 = new_session(token_for=token, user=me)
-        s2.page.goto(f"{srv.base}#/rooms/{room}/live")
+        s2.page.goto(f"{srv.base.replace('127.0.0.1', INSECURE_HOST)}#/rooms/{room}/live")
         expect(s2.page.locator(".mic-note")).to_have_text("This page cannot use a microphone here (it needs https).")
         expect(s2.page.get_by_role("button", name="Mute mic")).to_be_disabled()
         expect(s2.page.locator("svg.map g.avatar.me")).to_have_attribute("data-username", "oscar")

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from browser_support import NewSession, Server, signed_in
 from playwright.sync_api import Page, expect
+from serverproc import LOOPBACK
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions
@@ -93,7 +94,7 @@ def test_bot_on_the_left_is_louder_on_the_left_and_flips_to_the_right(
     wait_for_levels(page, lambda l, r: l < -60 and r < -60, "silence while alone")
 
     bot = Bot(BotOptions(server=server.base, room=room, credential=bot_token, source=ToneSource(440, -12.0),
-                         at=(6.0, 10.0), heading=0.0, name="speaker"))
+                         at=(6.0, 10.0), heading=0.0, name="speaker", ice_addresses=LOOPBACK))
     bot_loop.run(bot.start(), timeout=40)
     try:
         # A bot session of an account is labelled with its device name.

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from serverproc import Server
+from serverproc import LOOPBACK, Server
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions
@@ -34,7 +34,8 @@ class World:
                   heading: float = 0.0, key: str | None = None, **options: Any) -> Bot:
         source = options.pop("source", None) or (ToneSource(tone) if tone is not None else None)
         bot = Bot(BotOptions(server=self.server.base, room=self.room, credential=key or self.member_key(),
-                             source=source, at=at, heading=heading, keep_samples=True, **options))
+                             source=source, at=at, heading=heading, keep_samples=True,
+                             **{"ice_addresses": LOOPBACK, **options}))
         self.bots.append(bot)
         await bot.start()
         return bot

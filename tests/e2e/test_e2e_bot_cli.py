@@ -31,7 +31,7 @@ async def test_three_bots_of_one_key_record_and_summarise(world: MakeWorld, tmp_
     listener = await w.bot(at=(10, 10))
     code, out, err = await _run_cli(
         "--server", w.server.base, "--room", w.room, "--api-key", w.member_key(), "--count", "3",
-        "--name", "cli", "--tone", "440", "--at", "8,10", "--record", str(tmp_path / "mix.wav"), "--duration", "4",
+        "--name", "cli", "--ice-addresses", "127.0.0.1", "--tone", "440", "--at", "8,10", "--record", str(tmp_path / "mix.wav"), "--duration", "4",
     )
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
@@ -50,7 +50,7 @@ async def test_three_bots_of_one_key_record_and_summarise(world: MakeWorld, tmp_
 async def test_ctrl_c_ends_cleanly_with_a_summary(world: MakeWorld) -> None:
     w = world()
     code, out, err = await _run_cli("--server", w.server.base, "--room", w.room, "--api-key", w.member_key(),
-                                    "--wander", stop_after=4.0)
+                                    "--ice-addresses", "127.0.0.1", "--wander", stop_after=4.0)
     assert code == 0, err
     summary = json.loads(out.splitlines()[-1])
     assert summary["connected"] == 1 and summary["frames_received"] > 50

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from live_support import Live, MakeLive
+from serverproc import LOOPBACK
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions
@@ -82,7 +83,7 @@ async def test_two_bots_on_one_key_show_up_as_live_media(make_live: MakeLive) ->
     key = (await resp.json())["key"]
     server = str(live.client.make_url("")).rstrip("/")
     bots = [Bot(BotOptions(server=server, room=room, credential=key, name=f"bot-{i}", source=ToneSource(300.0 * i),
-                           at=(8.0 + 4 * i, 10.0), connect_timeout=15.0)) for i in (1, 2)]
+                           at=(8.0 + 4 * i, 10.0), connect_timeout=15.0, ice_addresses=LOOPBACK)) for i in (1, 2)]
     try:
         await asyncio.gather(*(b.start() for b in bots))
         assert sorted(b.user_id for b in bots) == [f"{alice.id}.bot-1", f"{alice.id}.bot-2"]

@@ -12,7 +12,7 @@ from web.live.protocol import MESSAGE_TYPES, parse_message
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 SERVER_TYPES = {"authenticated", "joined", "room_updated", "member_joined", "member_left", "member_muted", "positions", "speaking",
-                "chat", "answer", "ice", "media_closed", "left", "pong", "error"}
+                "chat", "answer", "ice", "ice_servers", "media_closed", "left", "pong", "error"}
 
 
 def _sections(title: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Fixtures for in-process media tests: a MediaPlane and real aiortc bot peers over 192.0.2.2."""
+"""Fixtures for in-process media tests: a MediaPlane and real aiortc bot peers over 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 from bots import BotPeer, ToneSource
 from bots.sourcetrack import FrameSource
+from serverproc import LOOPBACK
 from sfu import MediaConfig, MediaPlane, SessionClosed
+from sfu_media_helpers import loopback_config
 
 
 class Harness:
@@ -29,7 +31,7 @@ class Harness:
         self, room: str, pid: str, *, tone: float | None, at: tuple[float, float, float] = (0, 0, 0),
         keep: bool = False, connect: bool = True, source: FrameSource | None = None,
     ) -> BotPeer:
-        bot = BotPeer(source or (ToneSource(tone) if tone else None), keep_samples=keep)
+        bot = BotPeer(source or (ToneSource(tone) if tone else None), keep_samples=keep, ice_addresses=LOOPBACK)
         self.bots.append(bot)
         answer = await self.plane.open_session(room, pid, await bot.create_offer(), x=at[0], y=at[1], heading=at[2])
         await bot.accept_answer(answer)
@@ -58,7 +60,7 @@ async def harness_factory() -> AsyncIterator[Callable[..., Harness]]:
     made: list[Harness] = []
 
     def make(**config: object) -> Harness:
-        h = Harness(MediaConfig(**config))  # type: ignore[arg-type]
+        h = Harness(loopback_config(**config))
         made.append(h)
         return h
 

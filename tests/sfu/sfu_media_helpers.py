@@ -8,6 +8,9 @@ from typing import Any
 import av
 import numpy as np
 
+from rtc.icegathering import GatherPolicy
+from serverproc import LOOPBACK
+from sfu.mediaconfig import MediaConfig
 from sfu.opusencoder import OpusEncoder
 
 
@@ -24,3 +27,8 @@ def through_opus(frames: Iterable[np.ndarray], **options: Any) -> tuple[np.ndarr
             modes.add("silk" if config < 12 else "hybrid" if config < 16 else "celt")
             decoded += [f.to_ndarray().reshape(-1, 2) for f in decoder.decode(packet)]
     return np.concatenate(decoded).astype(np.float64), modes
+
+
+def loopback_config(**settings: Any) -> MediaConfig:
+    """A MediaConfig whose peers gather on 127.0.0.1 only (tests never leave loopback)."""
+    return MediaConfig(gathering=GatherPolicy(addresses=LOOPBACK), **settings)

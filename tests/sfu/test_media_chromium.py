@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_loopback_only
 from playwright.async_api import async_playwright
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-]
 
 # The page's "microphone" is a 1 kHz oscillator; the remote mix goes through a (muted) <audio>
 # element (Chromium needs one) into a channel splitter with one analyser per channel.
@@ -42,9 +39,10 @@ LEVELS_JS = """() => window.analysers.map(a => { const b = new Float32Array(a.ff
 
 
 async def test_chromium_hears_a_left_source_on_the_left(harness_factory) -> None:
+    require_loopback_only()
     h = harness_factory()
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
             offer = await page.evaluate(OFFER_JS)

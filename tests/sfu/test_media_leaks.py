@@ -9,7 +9,9 @@ import tracemalloc
 import weakref
 
 from bots import BotPeer, ToneSource
-from sfu import MediaConfig, MediaPlane
+from serverproc import LOOPBACK
+from sfu import MediaPlane
+from sfu_media_helpers import loopback_config
 
 
 def own_threads() -> list[str]:
@@ -24,7 +26,7 @@ def rss_kib() -> int:
 
 
 async def cycle(plane: MediaPlane, sessions: weakref.WeakSet, i: int, *, connect: bool) -> None:
-    bot = BotPeer(ToneSource(440 + i))
+    bot = BotPeer(ToneSource(440 + i), ice_addresses=LOOPBACK)
     try:
         answer = await plane.open_session("leak", f"p{i % 3}", await bot.create_offer(), x=i % 5, y=0, heading=0)
         sessions.add(plane.rooms["leak"].sessions[f"p{i % 3}"])
@@ -44,7 +46,7 @@ async def settle() -> None:
 
 
 async def test_no_leaks_across_100_open_close_cycles() -> None:
-    plane = MediaPlane(MediaConfig())
+    plane = MediaPlane(loopback_config())
     sessions: weakref.WeakSet = weakref.WeakSet()
     try:
         for i in range(5):  # warm up lazily created pools, codecs and caches

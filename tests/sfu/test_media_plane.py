@@ -1,4 +1,4 @@
-"""The media plane with real aiortc peers (bots) over 192.0.2.2, real Opus and the real mixer."""
+"""The media plane with real aiortc peers (bots) over 127.0.0.1, real Opus and the real mixer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from audiocheck import band_db
 
 from mixer import Acoustics
 from mixer.acoustics import distance_gain
+from serverproc import LOOPBACK
 from sfu import MediaError, SessionClosed
 
 
@@ -181,7 +182,7 @@ async def test_ice_failure_is_closed(harness_factory) -> None:
     h = harness_factory()
     from bots import BotPeer, ToneSource
 
-    bot = BotPeer(ToneSource(440))
+    bot = BotPeer(ToneSource(440), ice_addresses=LOOPBACK)
     h.bots.append(bot)
     offer = await bot.create_offer()
     no_candidates = "".join(
@@ -243,7 +244,7 @@ async def test_no_clock_until_someone_connects_and_stats_are_json(harness_factor
     h = harness_factory()
     from bots import BotPeer, ToneSource
 
-    bot = BotPeer(ToneSource(440))
+    bot = BotPeer(ToneSource(440), ice_addresses=LOOPBACK)
     h.bots.append(bot)
     answer = await h.plane.open_session("r", "a", await bot.create_offer(), x=0, y=0, heading=0)
     room = h.plane.rooms["r"]
@@ -266,7 +267,7 @@ async def test_a_peer_that_never_connects_is_given_up(harness_factory) -> None:
     h = harness_factory(connect_timeout=1.0)
     from bots import BotPeer, ToneSource
 
-    bot = BotPeer(ToneSource(440))
+    bot = BotPeer(ToneSource(440), ice_addresses=LOOPBACK)
     h.bots.append(bot)
     await h.plane.open_session("r", "a", await bot.create_offer(), x=0, y=0, heading=0)  # answer never applied
     assert await h.wait_closed("a", 5) is SessionClosed.ICE_FAILED
