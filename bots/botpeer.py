@@ -99,16 +99,15 @@ class BotPeer:
     def failure_reason(self) -> str:
         """Best explanation of why this peer cannot connect (expired TURN credential first)."""
         now = time.time()
+        reasons = []
         for server in self.ice_servers:
             expiry = turncredentials.expiry_of(server.username or "")
             if expiry is not None and expiry <= now and any(u.startswith("turn") for u in server.urls):
-                return f"the TURN credential expired {now - expiry:.0f} s ago (rejoin for a fresh one)"
-        errors = gathering_errors(self.pc)
-        if errors:
-            return "; ".join(errors)
+                reasons.append(f"the TURN credential expired {now - expiry:.0f} s ago (rejoin for a fresh one)")
+        reasons += gathering_errors(self.pc)
         if self.relay_only and not any(u.startswith("turn") for s in self.ice_servers for u in s.urls):
-            return "relay only, but the server handed out no TURN server"
-        return f"ICE {self.pc.iceConnectionState}, connection {self.pc.connectionState}"
+            reasons.append("relay only, but the server handed out no TURN server")
+        return "; ".join(reasons) or f"ICE {self.pc.iceConnectionState}, connection {self.pc.connectionState}"
 
     async def accept_answer(self, answer_sdp: str) -> None:
         """Apply the server's answer; ICE and DTLS then start."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from e2e_support import MakeWorld, World
+from world import MakeWorld, World
 from serverproc import Server, start_server, stop_server
 
 

@@ -9,7 +9,7 @@ import sys
 import wave
 from pathlib import Path
 
-from e2e_support import MakeWorld
+from world import MakeWorld
 from serverproc import ROOT
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from audiocheck import band_db, total_db
-from e2e_support import MakeWorld, World
+from world import MakeWorld, World
 from serverproc import start_server, stop_server
 
 from bots.client import Bot

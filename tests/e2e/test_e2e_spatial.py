@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 from audiocheck import band_db, total_db
-from e2e_support import MakeWorld
+from world import MakeWorld
 
 from mixer import Acoustics
 from mixer.acoustics import distance_gain

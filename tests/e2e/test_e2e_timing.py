@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 from audiocheck import at_time, onsets
-from e2e_support import MakeWorld
+from world import MakeWorld
 
 from bots import ClickSource, ToneSource
 from web.live.fanout import proc_cpu_seconds
