@@ -7,7 +7,6 @@ Secrets the operator does not set are generated on first start and kept in the d
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 from collections.abc import Mapping, Sequence

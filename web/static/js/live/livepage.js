@@ -279,11 +279,16 @@ export async function renderLive(view, roomId) {
 
   function updateIndicator(reason = "") {
     let state = socket.state === "idle" ? "connecting" : socket.state;
+    if (state !== "failed") reason = "";  // the socket's own countdown is not news
     if (state === "connected" && media.state !== "connected") {
       state = media.state === "reconnecting" ? "reconnecting" : "connecting";
+      reason = media.state === "reconnecting" ? media.reason : "";  // e.g. the TURN server refused us
     }
     conn.dataset.state = state;
-    conn.textContent = state === "failed" && reason ? `${STATE_LABELS.failed}: ${reason}` : STATE_LABELS[state];
+    conn.title = reason || "";
+    if (state === "failed" && reason) conn.textContent = `${STATE_LABELS.failed}: ${reason}`;
+    else if (state === "reconnecting" && reason) conn.textContent = `${STATE_LABELS.reconnecting} (${reason})`;
+    else conn.textContent = STATE_LABELS[state];
   }
 
   socket.addEventListener("state", (e) => {
@@ -370,7 +375,7 @@ export async function renderLive(view, roomId) {
         break;
       }
       case "media_closed":
-        media.onMediaClosed();
+        media.onMediaClosed(msg.reason);
         break;
       case "error": {
         const wait = msg.id && chatWaits.get(msg.id);

@@ -1,8 +1,10 @@
 // The WebRTC side of a live room: one RTCPeerConnection to the server that sends the microphone
 // and receives the personal stereo mix. Renegotiates (new peer connection) with backoff after a
 // failure, a media_closed from the server, or a WebSocket reconnect.
-// Events: "state" (detail: {state}), "stream" (detail: the remote MediaStream), "mic" (detail:
-// {available, reason}).
+// Before every retry it asks the server for fresh ICE servers (TURN credentials expire).
+// Events: "state" (detail: {state, reason}: why the last attempt failed, for the user), "stream"
+// (detail: the remote MediaStream), "mic" (detail: {available, reason}).
+// localStorage "hubbub.iceTransportPolicy" = "relay" sends media through the TURN server only.
 
 import { withStereoOpus } from "./sdp.js";
 
@@ -22,12 +24,15 @@ export class MediaLink extends EventTarget {
     this.generation = 0;
     this.iceServers = [];
     this.remoteStream = null;
+    this.reason = "";
+    this.iceError = "";  // the last ICE server error of the current attempt, in words
   }
 
-  setState(state) {
-    if (this.state === state) return;
+  setState(state, reason = this.reason) {
+    if (this.state === state && this.reason === reason) return;
     this.state = state;
-    this.dispatchEvent(new CustomEvent("state", { detail: { state } }));
+    this.reason = reason;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, reason } }));
   }
 
   /** Ask for the microphone once (kept across reconnects); listen-only if refused. */
@@ -69,12 +74,24 @@ export class MediaLink extends EventTarget {
     this.setState(this.attempt ? "reconnecting" : "connecting");
     await this.openMic();
     if (gen !== this.generation || this.stopped) return;
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const relayOnly = localStorage.getItem("hubbub.iceTransportPolicy") === "relay";
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" });
     this.pc = pc;
+    this.iceError = "";
+    pc.addEventListener("icecandidateerror", (event) => {
+      if (pc === this.pc) this.iceError = describeIceError(event);
+    });
     const queued = [];
     let answered = false;
+    let candidates = 0;
     pc.addEventListener("icecandidate", (event) => {
       const c = event.candidate;
+      if (c && c.candidate) candidates += 1;
+      else if (relayOnly && !candidates && pc === this.pc) {  // nothing to connect with: say why at once
+        this.retry(this.iceError || (hasTurn(this.iceServers) ? "no relay candidate from the TURN server"
+          : "relay only, but the server offers no TURN server"));
+        return;
+      }
       const msg = c && c.candidate
         ? { type: "ice", candidate: c.candidate, sdp_mid: c.sdpMid, sdp_mline_index: c.sdpMLineIndex }
         : { type: "ice", candidate: null };
@@ -91,9 +108,9 @@ export class MediaLink extends EventTarget {
       const st = pc.connectionState;
       if (st === "connected") {
         this.attempt = 0;
-        this.setState("connected");
+        this.setState("connected", "");
       } else if (st === "failed") {
-        this.retry();
+        this.retry(this.iceError || "no network path to the server");
       } else if (st === "disconnected") {
         this.setState("reconnecting");
         clearTimeout(this.timer);
@@ -117,27 +134,31 @@ export class MediaLink extends EventTarget {
     } catch (err) {
       if (pc !== this.pc || this.stopped) return;
       console.warn("media negotiation failed:", err && err.message);
-      this.retry();
+      this.retry(err && err.code === "media_unavailable" ? "the server is full, retrying" : err && err.message);
     }
   }
 
-  /** Try again later, with exponential backoff. */
-  retry() {
+  /** Try again later, with exponential backoff and fresh ICE servers; ``reason`` is shown meanwhile. */
+  retry(reason = "") {
     if (this.stopped) return;
     clearTimeout(this.timer);
     const delay = Math.min(this.maxDelay, this.minDelay * 2 ** this.attempt) * (0.8 + 0.4 * Math.random());
     this.attempt += 1;
-    this.setState("reconnecting");
+    this.setState("reconnecting", reason || this.reason);
     this.closePc();
-    this.timer = setTimeout(() => {
+    this.timer = setTimeout(async () => {
       // Only renegotiate over a joined socket; otherwise the socket's own reconnect calls connect().
+      if (this.stopped || this.socket.state !== "connected") return;
+      try {
+        this.iceServers = (await this.socket.request({ type: "ice_servers" })).ice_servers;
+      } catch { /* keep the last ones; the socket's own reconnect brings fresh ones */ }
       if (!this.stopped && this.socket.state === "connected") this.connect(this.iceServers);
     }, delay);
   }
 
   /** The server dropped our media session (e.g. ICE failed on its side). */
-  onMediaClosed() {
-    this.retry();
+  onMediaClosed(reason) {
+    this.retry(this.iceError || (reason ? `media ended: ${reason.replace("_", " ")}` : ""));
   }
 
   /** The socket dropped: the server has closed our session, wait for the socket's next join. */
@@ -163,4 +184,16 @@ export class MediaLink extends EventTarget {
     if (this.mic) this.mic.getTracks().forEach((t) => t.stop());
     this.mic = null;
   }
+}
+
+function hasTurn(iceServers) {
+  return iceServers.some((s) => [].concat(s.urls).some((u) => u.startsWith("turn")));
+}
+
+/** A user-readable line for an RTCPeerConnectionIceErrorEvent (e.g. TURN refusing credentials). */
+function describeIceError(event) {
+  const where = event.url ? `${event.url.split("?")[0]}: ` : "";
+  if (event.errorCode === 401) return `${where}the TURN server refused the credentials`;
+  if (event.errorCode === 701) return `${where}the TURN/STUN server cannot be reached`;
+  return `${where}${event.errorCode} ${event.errorText || ""}`.trim();
 }
