@@ -3,16 +3,19 @@ microphone WAV, console-error collection and screenshots."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
 import struct
 import tempfile
+import threading
+import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
 from serverproc import PASSWORD, SIGNUP_SECRET, Server, start_server, stop_server  # noqa: F401 - re-exported to the tests
@@ -110,3 +113,50 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000, path
     return path
+
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An asyncio loop on its own thread, for the bot (Playwright's sync API owns the main thread)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(drain())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def levels(page: Page) -> tuple[float, float]:
+    meter = page.locator(".meter")
+    left, right = meter.get_attribute("data-left-db"), meter.get_attribute("data-right-db")
+    return float(left or "-inf"), float(right or "-inf")
+
+
+def wait_for_levels(page: Page, ok: Any, what: str, timeout: float = 20.0, hold: int = 5) -> tuple[float, float]:
+    """Poll the page's meter (10 readings/s) until `ok(l, r)` holds for `hold` readings in a row."""
+    deadline = time.monotonic() + timeout
+    streak, seen = 0, []
+    while time.monotonic() < deadline:
+        lr = levels(page)
+        seen.append(lr)
+        streak = streak + 1 if ok(*lr) else 0
+        if streak >= hold:
+            return lr
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: last meter readings (L dB, R dB) {seen[-10:]}")

@@ -13,7 +13,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from browser_support import INSECURE_HOST, ConsoleLog, NewSession, Server, Session, start_server, stop_server, write_tone_wav
+from browser_support import (INSECURE_HOST, ConsoleLog, LoopThread, NewSession, Server, Session, start_server,
+                             stop_server, write_tone_wav)
 from chromium import CHROMIUM, CHROMIUM_ARGS, require_loopback_only
 from loopback import non_loopback_candidates
 from playwright.sync_api import Browser, Playwright, sync_playwright
@@ -101,3 +102,11 @@ def _check_answer(frame: str | bytes, console: ConsoleLog) -> None:
         bad = non_loopback_candidates(str(message.get("sdp", "")))
         if bad:
             console.network_errors.append(f"answer with non-loopback candidates: {bad}")
+
+
+@pytest.fixture
+def bot_loop() -> Iterator[LoopThread]:
+    """An asyncio loop on its own thread for bots (Playwright's sync API owns the main thread)."""
+    lt = LoopThread()
+    yield lt
+    lt.close()

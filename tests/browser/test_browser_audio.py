@@ -5,73 +5,15 @@ left; it flips when the bot walks to the right; per-person mute silences it."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
-
 import pytest
-from browser_support import NewSession, Server, signed_in
-from playwright.sync_api import Page, expect
+from browser_support import LoopThread, NewSession, Server, signed_in, wait_for_levels
+from playwright.sync_api import expect
 from serverproc import LOOPBACK
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions
 
-T = TypeVar("T")
 MARGIN_DB = 10.0  # the louder side must win by at least this much (equal-power pan at 90° is ~infinite)
-
-
-class LoopThread:
-    """An asyncio loop on its own thread, for the bot (Playwright's sync API owns the main thread)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        async def drain() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        self.run(drain())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-@pytest.fixture
-def bot_loop() -> Iterator[LoopThread]:
-    lt = LoopThread()
-    yield lt
-    lt.close()
-
-
-def levels(page: Page) -> tuple[float, float]:
-    meter = page.locator(".meter")
-    left, right = meter.get_attribute("data-left-db"), meter.get_attribute("data-right-db")
-    return float(left or "-inf"), float(right or "-inf")
-
-
-def wait_for_levels(page: Page, ok: Any, what: str, timeout: float = 20.0, hold: int = 5) -> tuple[float, float]:
-    """Poll the page's meter (10 readings/s) until `ok(l, r)` holds for `hold` readings in a row."""
-    deadline = time.monotonic() + timeout
-    streak, seen = 0, []
-    while time.monotonic() < deadline:
-        lr = levels(page)
-        seen.append(lr)
-        streak = streak + 1 if ok(*lr) else 0
-        if streak >= hold:
-            return lr
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{what}: last meter readings (L dB, R dB) {seen[-10:]}")
 
 
 @pytest.mark.timeout(180)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from world import World
 from serverproc import LOOPBACK, Server, start_server, stop_server
+from world import World
 
 from bots.client import Bot, ProtocolError
 from rtc.portpool import PortPool, PortRange, PortsExhausted
