@@ -5,11 +5,15 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 TURNSERVER = "/usr/bin/turnserver"
 RELAY_PORTS = (49160, 49199)  # coturn's relay sockets, below nothing else the suite binds
+TURN_SECRET = "coturn-static-auth-secret-for-tests"
 
 
 @dataclass
@@ -66,3 +70,11 @@ def start_coturn(tmp: Path, secret: str) -> Coturn:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("turnserver did not start")
+
+
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    """One coturn per test module, sharing TURN_SECRET (import the fixture where it is used)."""
+    turn = start_coturn(tmp_path_factory.mktemp("coturn"), TURN_SECRET)
+    yield turn
+    turn.stop()

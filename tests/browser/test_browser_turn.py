@@ -4,27 +4,19 @@ coturn does not know, the connection indicator says the TURN server refused the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_support import LoopThread, NewSession, Server, signed_in, start_server, stop_server, wait_for_levels
 from playwright.sync_api import Page, expect
 from serverproc import LOOPBACK
-from turnserver import Coturn, start_coturn
+from turnserver import TURN_SECRET as SECRET
+from turnserver import Coturn, coturn  # noqa: F401 - the fixture
 
 from bots import ToneSource
 from bots.client import Bot, BotOptions
 
-SECRET = "browser-turn-secret"
 RELAY_ONLY = "localStorage.setItem('hubbub.iceTransportPolicy', 'relay');"
-
-
-@pytest.fixture(scope="module")
-def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
-    turn = start_coturn(tmp_path_factory.mktemp("coturn"), SECRET)
-    yield turn
-    turn.stop()
 
 
 def _turn_server(tmp: Path, coturn: Coturn, secret: str) -> Server:

@@ -10,21 +10,13 @@ from collections.abc import Iterator
 import pytest
 from audiocheck import band_db
 from serverproc import LOOPBACK, Server, start_server, stop_server
-from turnserver import Coturn, start_coturn
+from turnserver import TURN_SECRET as SECRET
+from turnserver import Coturn, coturn  # noqa: F401 - the fixture
 from world import World
 
 from bots import BotPeer, ToneSource
 from rtc import turncredentials
 from rtc.iceservers import IceServer
-
-SECRET = "coturn-static-auth-secret-for-tests"
-
-
-@pytest.fixture(scope="module")
-def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
-    turn = start_coturn(tmp_path_factory.mktemp("coturn"), SECRET)
-    yield turn
-    turn.stop()
 
 
 def _server(tmp_path_factory: pytest.TempPathFactory, coturn: Coturn, secret: str) -> Server:
