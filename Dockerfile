@@ -20,6 +20,7 @@ COPY rtc ./rtc
 COPY sfu ./sfu
 COPY web ./web
 COPY bots ./bots
+COPY bench ./bench
 # importing mixer compiles its kernels once, here, into the numba cache (seconds), not at the first start
 RUN pip install . \
     && python -c "import mixer" \

@@ -3,7 +3,8 @@
 Every 20 ms tick the media plane hands `Mixer.mix` one decoded frame per source and gets back one
 int16 stereo frame per listener, in which every other participant is panned to the side they stand
 on and attenuated by distance (Web Audio PannerNode laws), with click-free gain ramps and a
-per-listener limiter. Full description, API and figures: docs/mixer.md; benchmark: `python -m mixer.bench`.
+per-listener limiter. Full description, API and figures: docs/mixer.md; benchmark: `hubbub bench mixer`
+(bench/mixer.py, outside this package).
 
 ## The mixer API contract (fixed: the media plane is written against it; things may be ADDED, not changed)
 ```python

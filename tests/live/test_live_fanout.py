@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from web.live.fanout import measure
+from bench.fanout import measure
 
 
 async def test_fanout_quick_variant_completes_and_reports() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mixer.bench import main
+from bench.mixer import main
 from web.cli import main as hubbub
 
 FIELDS = {"n", "talking_fraction", "mean_us_per_tick", "p99_us_per_tick", "realtime_fraction",

@@ -1,4 +1,4 @@
-"""Media plane benchmark: ``python -m sfu.bench [--counts 5,10,20] [--seconds 10]``.
+"""Media plane benchmark: ``hubbub bench media [--counts 5,10,20] [--seconds 10]``.
 
 Runs the MediaPlane in this process and N bot peers (bots.BotPeer, real aiortc + Opus over
 the machine's interface) in a CHILD process, so the CPU figures are the server's alone.
@@ -18,9 +18,8 @@ import time
 from typing import Any
 
 from rtc.icegathering import GatherPolicy
-
-from .mediaconfig import MediaConfig
-from .plane import MediaPlane
+from sfu.mediaconfig import MediaConfig
+from sfu.plane import MediaPlane
 
 LOOPBACK = ("127.0.0.1",)  # the plane and its bots talk over loopback only
 
@@ -50,7 +49,7 @@ async def _child(count: int) -> None:
 async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any]:
     plane = MediaPlane(config)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sfu.bench", "--child", str(count),
+        sys.executable, "-m", "bench.media", "--child", str(count),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -103,7 +102,7 @@ def _audio_level_figures() -> dict[str, float]:
     import av
     import numpy as np
 
-    from . import audiolevel
+    from sfu import audiolevel
 
     values = np.random.default_rng(0).integers(-3000, 3000, 1920).astype(np.int16).reshape(1, -1)
     frame = av.AudioFrame.from_ndarray(values, format="s16", layout="stereo")
@@ -125,8 +124,8 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
 
     from mixer import Mixer
 
-    from .opusencoder import OpusEncoder
-    from .rollingstats import RollingStats
+    from sfu.opusencoder import OpusEncoder
+    from sfu.rollingstats import RollingStats
 
     rng = np.random.default_rng(0)
     mixer = Mixer()
@@ -170,9 +169,9 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
     return {"placement": mode, "participants": count, "loop_lag_ms": lag.summary(1000), "tick_work_ms": job.summary(1000)}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """Entry point: print one JSON line per participant count."""
-    parser = argparse.ArgumentParser(prog="python -m sfu.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="hubbub bench media", description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="5,10,20", help="participant counts to measure")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per count")
     parser.add_argument("--bitrate", type=int, default=64000)
@@ -182,17 +181,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.child:
         asyncio.run(_child(args.child))
-        return
+        return 0
     if args.placement:
         for count in (int(c) for c in args.counts.split(",")):
             for mode in ("loop", "mix-on-loop", "worker"):
                 print(json.dumps(asyncio.run(_placement(count, mode))), flush=True)
-        return
+        return 0
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):
         result = asyncio.run(_run(count, args.seconds, MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK))))
         print(json.dumps(result), flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

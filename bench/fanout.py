@@ -2,7 +2,7 @@
 `hubbub serve` process. Reports the server's CPU (from /proc) and how long a move takes to reach
 the other members inside a `positions` batch (p50/p99).
 
-    python -m web.live.fanout [--clients 200] [--rate 20] [--duration 10] [--runs 3] [--json docs/bench/fanout.json]
+    hubbub bench fanout [--clients 200] [--rate 20] [--duration 10] [--runs 3] [--json docs/bench/fanout.json]
 
 Delay = time a member received the batch holding a position - time its owner sent that move, both
 on the machine's monotonic clock. The clients run in `--procs` worker processes; observer clients
@@ -347,7 +347,7 @@ async def measure(clients: int, rate: float, duration: float, warmup: float, pro
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: print the figures; with --json, also write them (plus machine facts) to a file."""
-    parser = argparse.ArgumentParser(prog="python -m web.live.fanout", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="hubbub bench fanout", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="moves per second per client")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")

@@ -1,5 +1,5 @@
 """The mixing benchmark: cost per 20 ms tick of the spatial mixer against a straightforward per-listener
-mixer, for rooms of N participants moving every tick. `python -m mixer.bench --help`."""
+mixer, for rooms of N participants moving every tick. `hubbub bench mixer --help`."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from .acoustics import Acoustics
-from .layout import FRAME_VALUES
-from .mixer import Mixer
-from .reference import ReferenceMixer
-from .room import Room
+from mixer.acoustics import Acoustics
+from mixer.layout import FRAME_VALUES
+from mixer.mixer import Mixer
+from mixer.reference import ReferenceMixer
+from mixer.room import Room
 
 TICK_US = 20_000.0
 DEFAULT_N = (2, 10, 50, 100, 200, 500, 1000)
@@ -191,7 +191,7 @@ def _fractions(text: str) -> list[float]:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of `hubbub bench mixer` / `python -m mixer.bench`."""
+    """The command line of `hubbub bench mixer` / `python -m bench.mixer`."""
     p = argparse.ArgumentParser(prog="hubbub bench mixer", description=__doc__)
     p.add_argument("--n", type=_counts, default=list(DEFAULT_N), help="room sizes (default 2,10,50,100,200,500,1000)")
     p.add_argument("--talking", type=_fractions, default=[1.0, 0.1], help="fractions talking (default 1,0.1)")

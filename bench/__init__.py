@@ -1,0 +1,6 @@
+"""Benchmarks and load tools, kept out of the shipped server packages: `hubbub bench <name>`.
+
+`bench.mixer` (the spatial mixer per tick), `bench.media` (the media plane with real bot peers)
+and `bench.fanout` (position fan-out to many WebSocket clients of a real server). Plotting and
+BLAS pinning need the optional `[bench]` extra (matplotlib, threadpoolctl).
+"""
