@@ -102,7 +102,7 @@ def _audio_level_figures() -> dict[str, float]:
     import av
     import numpy as np
 
-    from sfu import audiolevel
+    from rtc import audiolevel
 
     values = np.random.default_rng(0).integers(-3000, 3000, 1920).astype(np.int16).reshape(1, -1)
     frame = av.AudioFrame.from_ndarray(values, format="s16", layout="stereo")
@@ -125,7 +125,7 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
     from mixer import Mixer
 
     from sfu.opusencoder import OpusEncoder
-    from sfu.rollingstats import RollingStats
+    from rtc.rollingstats import RollingStats
 
     rng = np.random.default_rng(0)
     mixer = Mixer()

@@ -18,12 +18,11 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-from rtc import turncredentials
+from rtc import audiojitterbuffer, audiolevel, turncredentials
 from rtc.hostaddresses import resolve_addresses
 from rtc.icegathering import GatherPolicy, IceGathering, gathering_errors
 from rtc.iceservers import IceServer
-from sfu import audiojitterbuffer, audiolevel
-from sfu.opussdp import with_opus_fmtp
+from rtc.opussdp import with_opus_fmtp
 
 from .recorder import Recorder
 from .sourcetrack import FrameSource, SourceTrack

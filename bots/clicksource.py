@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
+from rtc.audioformat import FRAME_SAMPLES, SAMPLE_RATE
+
 CLICK_SAMPLES = 48  # 1 ms windowed 4 kHz burst: sharp onset, easy to find after Opus
 
 

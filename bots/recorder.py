@@ -16,9 +16,9 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from sfu.ownedtask import cancel_and_wait
+from rtc.audioformat import SAMPLE_RATE
+from rtc.ownedtask import cancel_and_wait
 
-SAMPLE_RATE = 48000
 MAX_GAP_FILL = 5 * SAMPLE_RATE
 
 

@@ -8,7 +8,6 @@ aiortc's sender does no pacing, so ``recv()`` waits for each frame's absolute de
 from __future__ import annotations
 
 import asyncio
-import fractions
 from collections import deque
 from typing import Protocol
 
@@ -16,10 +15,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
-PTIME = FRAME_SAMPLES / SAMPLE_RATE
-TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+from rtc.audioformat import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, TIME_BASE
+
 RESYNC_AFTER = 0.2
 
 
@@ -52,7 +49,7 @@ class SourceTrack(MediaStreamTrack):
         now = loop.time()
         if self._start is None:
             self._start = now
-        due = self._start + self._index * PTIME
+        due = self._start + self._index * FRAME_SECONDS
         if now - due > RESYNC_AFTER:
             self._start, self._index, due = now, 0, now
         if due > now:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
+from rtc.audioformat import FRAME_SAMPLES, SAMPLE_RATE
 
 
 class ToneSource:

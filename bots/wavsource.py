@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
+from rtc.audioformat import FRAME_SAMPLES, SAMPLE_RATE
+
 MAX_SECONDS = 600
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
-FRAME_VALUES = 2 * FRAME_SAMPLES  # interleaved stereo int16 values per frame
+# The frames the mixer takes and gives are the media's own (a constants module: mixer stays pure).
+from rtc.audioformat import FRAME_SAMPLES, FRAME_VALUES, SAMPLE_RATE  # noqa: F401 - re-exported
+
 PAIR_SHIFT = 32  # pair key = listener slot << 32 | source slot
 
 # rows of the per-slot state array; PREV + row is the same field at the end of the last tick

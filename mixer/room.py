@@ -60,7 +60,7 @@ class Intake:
 T = TypeVar("T")
 _NUMBER = (int, float)
 _INT16 = np.dtype(np.int16)
-_ROW = (1, 2 * 960)
+_ROW = (1, FRAME_VALUES)
 STACK_BLOCK = 128  # frames stacked at a time for the silence test: 480 KB, stays in cache
 
 

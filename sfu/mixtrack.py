@@ -14,7 +14,7 @@ from collections import deque
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .opusencoder import FRAME_SAMPLES, TIME_BASE
+from rtc.audioformat import FRAME_SAMPLES, TIME_BASE
 
 
 class MixTrack(MediaStreamTrack):

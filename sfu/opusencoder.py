@@ -15,14 +15,11 @@ once 14-17 dB, and 2.5x the encode time. APPLICATIONS lists what libopus accepts
 
 from __future__ import annotations
 
-import fractions
-
 import av
 import numpy as np
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960
-TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+from rtc.audioformat import FRAME_SAMPLES, SAMPLE_RATE, TIME_BASE
+
 APPLICATIONS = ("audio", "voip", "lowdelay")
 
 

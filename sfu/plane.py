@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 from aiortc.exceptions import InvalidStateError
 from aiortc.sdp import candidate_from_sdp
 
+from rtc import audiolevel
 from rtc.icegathering import IceGathering
+from rtc.looplagmonitor import LoopLagMonitor
+from rtc.opussdp import check_offer
 
-from . import audiolevel
-from .looplagmonitor import LoopLagMonitor
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError
-from .opussdp import check_offer
 from .room import MixerLike, MixerOp, Room
 from .session import Session
 from .sessionclosed import SessionClosed

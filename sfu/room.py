@@ -26,16 +26,18 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
+from rtc.audioformat import FRAME_SECONDS
+from rtc.ownedtask import cancel_and_wait
+from rtc.rollingstats import RollingStats
+
 from .mediaconfig import MediaConfig
-from .ownedtask import cancel_and_wait
-from .rollingstats import RollingStats
 from .session import Session
 from .sessionclosed import SessionClosed
 from .tickschedule import TickSchedule
 
 logger = logging.getLogger(__name__)
 
-TICK = 0.02
+TICK = FRAME_SECONDS  # one frame per tick
 STATS_EVERY = 50  # ticks: rates and the silent-peer check once a second
 
 

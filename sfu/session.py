@@ -18,18 +18,19 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rtc import audiojitterbuffer
+from rtc.audioformat import FRAME_VALUES
 from rtc.icegathering import IceGathering
+from rtc.opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
+from rtc.ownedtask import cancel_and_wait
 from rtc.portpool import PortsExhausted
 
-from . import audiojitterbuffer
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError, MediaUnavailable
 from .mixtrack import MixTrack
 from .opusencoder import OpusEncoder
-from .opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
-from .ownedtask import cancel_and_wait
 from .sessionclosed import SessionClosed
-from .sourcebuffer import FRAME_VALUES, SourceBuffer
+from .sourcebuffer import SourceBuffer
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FRAME_SAMPLES = 960  # 20 ms at 48 kHz
-FRAME_VALUES = 2 * FRAME_SAMPLES  # interleaved stereo int16
+from rtc.audioformat import FRAME_SAMPLES, FRAME_VALUES
+
 SPLICE_SAMPLES = 240  # 5 ms cross-fades: long enough to hide a junction, short enough to keep the new audio
 PITCH_MIN, PITCH_MAX = 96, 720  # 2-15 ms: pitch periods of voices (500-67 Hz) and the repeats we search
 FULL_LEVEL = 480  # concealment keeps full level for 10 ms ...

@@ -3,7 +3,7 @@
 from aiortc import RTCPeerConnection
 from aiortc.rtp import RtpPacket
 
-from sfu.audiojitterbuffer import RESYNC_AFTER, AudioJitterBuffer, install
+from rtc.audiojitterbuffer import RESYNC_AFTER, AudioJitterBuffer, install
 
 
 def pkt(seq: int, ts: int) -> RtpPacket:

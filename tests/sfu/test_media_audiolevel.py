@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from aiortc import rtp
 
-from sfu import MediaConfig, MediaPlane, audiolevel
+from rtc import audiolevel
+from sfu import MediaConfig, MediaPlane
 
 
 def _frame(values: np.ndarray, layout: str):

@@ -4,7 +4,7 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from sfu import MediaError
-from sfu.opussdp import OPUS_ANSWER_FMTP, check_offer, opus_payload_types, with_opus_fmtp
+from rtc.opussdp import OPUS_ANSWER_FMTP, check_offer, opus_payload_types, with_opus_fmtp
 
 CHROMIUM_AUDIO = """v=0\r
 o=- 4611731400430051336 2 IN IP4 127.0.0.1\r

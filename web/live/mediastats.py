@@ -16,7 +16,7 @@ from web.live.hub import Hub
 from web.metrics import MetricFamily
 
 if TYPE_CHECKING:
-    from sfu.looplagmonitor import LoopLagMonitor
+    from rtc.looplagmonitor import LoopLagMonitor
 
 QUANTILES = (("p50", "0.5"), ("p99", "0.99"))
 # per-session figures copied into /health (counters since the session opened, rates per second)

@@ -85,7 +85,7 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
         hub.plane = _real_plane(config, hub)
     app[LIVE_HUB] = hub
     # sfu (aiortc) is imported only once the server starts, as for the plane
-    from sfu.looplagmonitor import LoopLagMonitor
+    from rtc.looplagmonitor import LoopLagMonitor
 
     lag = LoopLagMonitor()  # always on: the loop serves every socket, not only media
     lag.start()

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from aiortc import sdp as aiortc_sdp
 
-from .mediaerror import MediaError
-
 MAX_SDP_BYTES = 64 * 1024
 OPUS_ANSWER_FMTP = {"minptime": "10", "useinbandfec": "1", "stereo": "1", "sprop-stereo": "1"}
 
@@ -31,6 +29,8 @@ class OfferInfo:
 
 def check_offer(offer_sdp: object) -> OfferInfo:
     """Parse and vet an offer; MediaError with a clear message for anything unusable."""
+    from sfu.mediaerror import MediaError  # interim: the server-only check leaves rtc in the next commit
+
     if not isinstance(offer_sdp, str) or not offer_sdp.strip():
         raise MediaError("offer SDP must be a non-empty string")
     if len(offer_sdp) > MAX_SDP_BYTES:

@@ -4,7 +4,7 @@ aiortc's sender calls ``rtp.compute_audio_level_dbov(frame)`` (module attribute 
 ``RTCRtpSender._next_encoded_frame``) for every outbound ``AudioFrame``: a per-sample
 ``struct.iter_unpack`` loop costing ~180 us of event-loop time per 20 ms frame. aiortc has
 no hook to replace it, so :func:`install` rebinds that one module attribute to the numpy
-version below, which returns bit-identical values (tests/sfu/test_audiolevel.py checks
+version below, which returns bit-identical values (tests/sfu/test_media_audiolevel.py checks
 that against aiortc's own function). It is installed once, by MediaPlane and BotPeer.
 
 The server itself hands aiortc pre-encoded Opus packets (see sfu/opusencoder.py), so its
