@@ -22,13 +22,10 @@ from rtc import audiojitterbuffer, audiolevel, turncredentials
 from rtc.hostaddresses import resolve_addresses
 from rtc.icegathering import GatherPolicy, IceGathering, gathering_errors
 from rtc.iceservers import IceServer
-from rtc.opussdp import with_opus_fmtp
+from rtc.opussdp import STEREO_OPUS_FMTP, with_opus_fmtp
 
 from .recorder import Recorder
 from .sourcetrack import FrameSource, SourceTrack
-
-# Ask the server for stereo (Chromium, too, only decodes stereo when its own offer says so).
-OFFER_OPUS_FMTP = {"minptime": "10", "useinbandfec": "1", "stereo": "1", "sprop-stereo": "1"}
 
 
 class BotPeer:
@@ -87,8 +84,9 @@ class BotPeer:
         ConnectionError (saying why) when there is no candidate at all, e.g. relay-only and the
         TURN server refused the credentials: such an offer could never connect."""
         offer = await self.pc.createOffer()
+        # Ask the server for stereo (Chromium, too, only decodes stereo when its own offer says so).
         await self.pc.setLocalDescription(
-            RTCSessionDescription(sdp=with_opus_fmtp(offer.sdp, OFFER_OPUS_FMTP), type="offer")
+            RTCSessionDescription(sdp=with_opus_fmtp(offer.sdp, STEREO_OPUS_FMTP), type="offer")
         )
         sdp = self.pc.localDescription.sdp
         if "a=candidate:" not in sdp:

@@ -26,10 +26,10 @@ from aiortc.sdp import candidate_from_sdp
 from rtc import audiolevel
 from rtc.icegathering import IceGathering
 from rtc.looplagmonitor import LoopLagMonitor
-from rtc.opussdp import check_offer
 
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError
+from .offercheck import check_offer
 from .room import MixerLike, MixerOp, Room
 from .session import Session
 from .sessionclosed import SessionClosed

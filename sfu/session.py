@@ -21,13 +21,14 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from rtc import audiojitterbuffer
 from rtc.audioformat import FRAME_VALUES
 from rtc.icegathering import IceGathering
-from rtc.opussdp import OPUS_ANSWER_FMTP, OfferInfo, with_opus_fmtp
+from rtc.opussdp import STEREO_OPUS_FMTP, with_opus_fmtp
 from rtc.ownedtask import cancel_and_wait
 from rtc.portpool import PortsExhausted
 
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError, MediaUnavailable
 from .mixtrack import MixTrack
+from .offercheck import OfferInfo
 from .opusencoder import OpusEncoder
 from .sessionclosed import SessionClosed
 from .sourcebuffer import SourceBuffer
@@ -101,7 +102,7 @@ class Session:
             self.pc.addTrack(self.track)
             answer = await self.pc.createAnswer()
             assert answer is not None
-            munged = with_opus_fmtp(answer.sdp, OPUS_ANSWER_FMTP)
+            munged = with_opus_fmtp(answer.sdp, STEREO_OPUS_FMTP)
             await self.pc.setLocalDescription(RTCSessionDescription(sdp=munged, type="answer"))
         except MediaError:
             raise

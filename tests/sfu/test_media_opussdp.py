@@ -4,7 +4,8 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from sfu import MediaError
-from rtc.opussdp import OPUS_ANSWER_FMTP, check_offer, opus_payload_types, with_opus_fmtp
+from rtc.opussdp import STEREO_OPUS_FMTP, opus_payload_types, with_opus_fmtp
+from sfu.offercheck import check_offer
 
 CHROMIUM_AUDIO = """v=0\r
 o=- 4611731400430051336 2 IN IP4 127.0.0.1\r
@@ -67,7 +68,7 @@ def test_bad_offers_raise_media_error(offer: object, message: str) -> None:
 
 
 def test_fmtp_merged_into_an_existing_line() -> None:
-    out = with_opus_fmtp(CHROMIUM_AUDIO, OPUS_ANSWER_FMTP)
+    out = with_opus_fmtp(CHROMIUM_AUDIO, STEREO_OPUS_FMTP)
     fmtp = [line for line in out.splitlines() if line.startswith("a=fmtp:111")]
     assert fmtp == ["a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1"]
     assert "a=fmtp:63 111/111" in out  # other codecs untouched
