@@ -72,7 +72,10 @@ class MediaPlane:
         on_activity: ActivityCallback | None = None,
         on_closed: ClosedCallback | None = None,
         mixer_factory: MixerFactory | None = None,
+        loop_lag: LoopLagMonitor | None = None,
     ) -> None:
+        """``loop_lag``: the process's event-loop lag probe if its owner runs one (one probe per loop is
+        enough; the plane then only reports it); without one the plane runs its own while it has sessions."""
         self.config = config
         self._on_activity = on_activity
         self._on_closed = on_closed
@@ -87,7 +90,8 @@ class MediaPlane:
         self._closing_tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._gathering = IceGathering(config.gathering)
-        self._lag = LoopLagMonitor(config.loop_lag_interval)
+        self._own_lag = loop_lag is None
+        self._lag = loop_lag if loop_lag is not None else LoopLagMonitor(config.loop_lag_interval)
         self._closed = False
         self._started_at = time.monotonic()
         self._cpu_at = (time.monotonic(), time.process_time())
@@ -126,7 +130,8 @@ class MediaPlane:
             room_id, participant_id, self.config, self._gathering, on_ended=self._session_ended, on_connected=self._session_connected
         )
         room.add(session, self._ops_for(room, participant_id))
-        self._lag.start()
+        if self._own_lag:
+            self._lag.start()
         try:
             answer = await session.negotiate(offer_sdp, info)
         except BaseException:
@@ -187,7 +192,8 @@ class MediaPlane:
         for room in list(self._rooms.values()):
             await room.stop()
         self._rooms.clear()
-        await self._lag.stop()
+        if self._own_lag:
+            await self._lag.stop()
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)

@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 from httpapi import PASSWORD, SIGNUP_SECRET, AppClient, BaseApi, User  # noqa: F401 - re-exported to the tests
 
+from mixer import Activity  # noqa: F401 - re-exported to the tests
 from web.live.hub import Hub
 from web.live.keys import LIVE_HUB
 
@@ -162,14 +163,6 @@ class FakePlane:
 
     def stats(self) -> dict[str, Any]:
         return {"calls": len(self.calls)}
-
-
-@dataclass(frozen=True)
-class Activity:
-    """Shape of mixer.Activity as the plane reports it."""
-
-    level_dbov: float
-    speaking: bool
 
 
 class Live:

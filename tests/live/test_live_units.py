@@ -21,7 +21,8 @@ from web.live.protocol import (
     parse_message,
 )
 from web.live.ratelimit import FloodGuard, FloodPolicy, TokenBucket, Verdict
-from web.live.room import Activity, OutOfBounds, RoomFull, RoomState
+from mixer import Activity
+from web.live.room import OutOfBounds, RoomFull, RoomState
 
 
 def test_parse_typed_messages() -> None:

@@ -11,8 +11,9 @@ from audiocheck import band_db
 
 from mixer import Acoustics
 from mixer.acoustics import distance_gain
+from rtc.looplagmonitor import LoopLagMonitor
 from serverproc import LOOPBACK
-from sfu import MediaError, SessionClosed
+from sfu import MediaConfig, MediaError, MediaPlane, SessionClosed
 
 
 def _power_sum(left_db: float, right_db: float) -> float:
@@ -299,3 +300,17 @@ async def test_rooms_are_isolated(harness_factory) -> None:
     assert max(band_db(red, 440)) - max(band_db(red, 660)) > 40
     assert max(band_db(blue, 660)) - max(band_db(blue, 440)) > 40
     assert sorted(h.plane.rooms) == ["blue", "red"] and h.plane.stats()["sessions"] == 4
+
+
+async def test_a_plane_given_the_servers_lag_probe_reports_it_and_leaves_it_running() -> None:
+    """One probe per event loop: the server's, which the plane reports but neither starts nor stops."""
+    lag = LoopLagMonitor(interval=0.005)
+    lag.start()
+    plane = MediaPlane(MediaConfig(), loop_lag=lag)
+    try:
+        await asyncio.sleep(0.1)
+        assert plane.stats()["event_loop_lag_ms"]["p50"] is not None
+    finally:
+        await plane.close()
+    assert lag.running
+    await lag.stop()

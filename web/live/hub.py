@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mixer import Activity
 from web.live import messages
 from web.live.backend import BadChat, Identity, LiveBackend, NotAMember, Rejected, RoomInfo
 from web.live.codes import CloseCode, ErrorCode, LeaveReason
@@ -25,7 +26,7 @@ from web.live.iceservers import ClientIceServers
 from web.live.media import MediaPlaneLike
 from web.live.protocol import (Chat, ClientMessage, Ice, IceServers, Join, Leave, Mix, Move, Mute, Offer, RequestId,
                                participant_id)
-from web.live.room import ActivityLike, OutOfBounds, RoomFull, RoomState
+from web.live.room import OutOfBounds, RoomFull, RoomState
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class Hub:
 
     # media plane callbacks ----------------------------------------------------------------
 
-    def on_activity(self, room_id: str, levels: Mapping[str, ActivityLike]) -> None:
+    def on_activity(self, room_id: str, levels: Mapping[str, Activity]) -> None:
         """Every media tick: remember the levels; a batch goes out at most every speaking_interval."""
         room = self._rooms.get(room_id)
         if room is None:

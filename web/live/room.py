@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from mixer import Activity
 
 SILENCE_DBOV = -127.0
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
@@ -56,24 +58,6 @@ class Presence:
         return {"id": self.participant_id, "x": _mm(self.x), "y": _mm(self.y), "heading": _deg(self.heading)}
 
 
-class ActivityLike(Protocol):
-    """What the media plane reports per source each tick (mixer.Activity has these fields)."""
-
-    @property
-    def level_dbov(self) -> float: ...
-
-    @property
-    def speaking(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Activity:
-    """Latest speaking state of one source as the media plane reported it."""
-
-    level_dbov: float
-    speaking: bool
-
-
 class RoomState:
     """Presence, positions and speaking levels of one room, with the batching deadlines."""
 
@@ -99,7 +83,7 @@ class RoomState:
         self._dirty: dict[str, None] = {}
         self._positions_at = -math.inf
         self._spawned = 0
-        self._activity: Mapping[str, ActivityLike] = {}
+        self._activity: Mapping[str, Activity] = {}
         self._sent_activity: dict[str, Activity] = {}
         self._speaking_at = -math.inf
 
@@ -173,7 +157,7 @@ class RoomState:
 
     # speaking -----------------------------------------------------------------------------
 
-    def set_activity(self, activity: Mapping[str, ActivityLike]) -> None:
+    def set_activity(self, activity: Mapping[str, Activity]) -> None:
         """Latest levels from the media plane (every 20 ms tick: only keeps the reference)."""
         self._activity = activity
 
@@ -189,7 +173,7 @@ class RoomState:
         quiet = Activity(SILENCE_DBOV, False)
         out = []
         for uid in self.members:
-            cur: ActivityLike = self._activity.get(uid, quiet)
+            cur = self._activity.get(uid, quiet)
             level = cur.level_dbov if math.isfinite(cur.level_dbov) else SILENCE_DBOV
             last = self._sent_activity.get(uid, quiet)
             moved = abs(level - last.level_dbov) >= self.speaking_step_db

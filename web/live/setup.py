@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from rtc.looplagmonitor import LoopLagMonitor
 from store.models import Room
 from web.config import Config
 from web.keys import AUTH, CONFIG, HOOKS, METRICS, STORE
@@ -63,14 +64,16 @@ def _register_media_stats(app: web.Application) -> None:
     app[METRICS].add_collector(media_families)
 
 
-def _real_plane(config: Config, hub: Hub) -> MediaPlaneLike:
-    """The shipped media plane (aiortc), with exactly the configured ICE servers and gathering."""
+def _real_plane(config: Config, hub: Hub, lag: LoopLagMonitor) -> MediaPlaneLike:
+    """The shipped media plane (aiortc), with exactly the configured ICE servers and gathering; it
+    reports the server's own lag probe rather than running a second one on the same loop."""
     from rtc.icegathering import GatherPolicy
     from sfu import MediaConfig, MediaPlane
 
     gathering = GatherPolicy(addresses=config.ice_addresses, ports=config.udp_ports, public_ip=config.public_ip)
     media_config = MediaConfig(ice_servers=config.ice_servers, gathering=gathering)
-    plane: MediaPlaneLike = MediaPlane(media_config, on_activity=hub.on_activity, on_closed=hub.on_media_closed)
+    plane: MediaPlaneLike = MediaPlane(media_config, on_activity=hub.on_activity, on_closed=hub.on_media_closed,
+                                       loop_lag=lag)
     return plane
 
 
@@ -79,16 +82,13 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     ice_servers = ClientIceServers(config.ice_servers, config.turn_urls, config.turn_secret, config.turn_ttl)
     hub = Hub(StoreBackend(app[AUTH], app[STORE]), None, ice_servers, settings.hub)
+    lag = LoopLagMonitor()  # always on: the loop serves every socket, not only media
+    lag.start()
     if settings.media_factory is not None:
         hub.plane = settings.media_factory(hub.on_activity, hub.on_media_closed)
     else:
-        hub.plane = _real_plane(config, hub)
+        hub.plane = _real_plane(config, hub, lag)
     app[LIVE_HUB] = hub
-    # sfu (aiortc) is imported only once the server starts, as for the plane
-    from rtc.looplagmonitor import LoopLagMonitor
-
-    lag = LoopLagMonitor()  # always on: the loop serves every socket, not only media
-    lag.start()
     app[LIVE_MEDIA_STATS] = MediaStats(hub, lag)
     hooks = app[HOOKS]
     hooks.member_removed.append(hub.member_removed)
