@@ -3,9 +3,12 @@ server shutdown closes every socket with GOING_AWAY."""
 
 from __future__ import annotations
 
-from live_support import Live
+import asyncio
+
+from live_support import Live, MakeLive
 
 from web.live.codes import CloseCode
+from web.live.hub import HubSettings
 
 
 async def test_removing_a_member_kicks_their_live_session(live: Live) -> None:
@@ -139,3 +142,25 @@ async def test_a_removal_while_the_join_is_being_checked_refuses_the_join(live: 
     err = await b.expect("error")
     assert (err["code"], err["id"]) == ("room_not_found", "j")
     assert live.hub.room_members(room) == []
+
+
+async def test_shutdown_cancels_a_media_close_that_outlives_its_grace(make_live: MakeLive) -> None:
+    """A media close that hangs must not outlive the server: after the grace it is cancelled."""
+    live = await make_live(hub=HubSettings(shutdown_grace=0.2))
+    alice = await live.api.user("alice")
+    room = await live.api.room(alice)
+    await live.join(alice, room)
+    closing, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def hanging_close(room_id: str, participant_id: str) -> None:
+        closing.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    live.plane.close_session = hanging_close  # type: ignore[method-assign]
+    await live.client.server.close()
+    assert closing.is_set()
+    await asyncio.wait_for(cancelled.wait(), 1.0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mixer import Activity
+from rtc.ownedtask import cancel_and_wait
 from web.live import messages
 from web.live.backend import BadChat, Identity, LiveBackend, NotAMember, Rejected, RoomInfo
 from web.live.codes import CloseCode, ErrorCode, LeaveReason
@@ -58,13 +59,15 @@ class LiveRoom:
 
 @dataclass(frozen=True)
 class HubSettings:
-    """Batching intervals of the room (seconds), the speaking-level change threshold, and how
-    many live sessions one account may hold (device labels; guards against a runaway client)."""
+    """Batching intervals of the room (seconds), the speaking-level change threshold, how
+    many live sessions one account may hold (device labels; guards against a runaway client),
+    and how long shutdown waits for the hub's own tasks (media closes) to finish."""
 
     positions_interval: float = 0.05
     speaking_interval: float = 0.15
     speaking_step_db: float = 3.0
     max_sessions_per_user: int = 1000
+    shutdown_grace: float = 5.0
 
 
 class Hub:
@@ -176,8 +179,11 @@ class Hub:
         await self._drain_tasks()
 
     async def _drain_tasks(self) -> None:
+        """Give the hub's own tasks (media closes) the grace to finish, then cancel what is left:
+        a hung close must not outlive the server."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5.0)
+            _, late = await asyncio.wait(set(self._tasks), timeout=self._settings.shutdown_grace)
+            await asyncio.gather(*(cancel_and_wait(task) for task in late), return_exceptions=True)
 
     # hooks from REST ----------------------------------------------------------------------
 
