@@ -10,7 +10,6 @@ failed, silent peer, peer hung up, shutdown) it tells signaling through ``on_clo
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -30,7 +29,17 @@ from rtc.looplagmonitor import LoopLagMonitor
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError
 from .offercheck import check_offer
-from .room import MixerLike, MixerOp, Room
+from .mixerops import (
+    AddParticipant,
+    MixerLike,
+    MixerOp,
+    RemoveParticipant,
+    SetAcoustics,
+    SetMuted,
+    SetPose,
+    SetPreference,
+)
+from .room import Room
 from .session import Session
 from .sessionclosed import SessionClosed
 
@@ -209,13 +218,13 @@ class MediaPlane:
         """New position/heading; reaches the mix at the next tick."""
         pose = _check_pose(x, y, heading)
         self._remembered.setdefault((room_id, participant_id), _Remembered()).pose = pose
-        self._apply(room_id, participant_id, lambda m: m.set_pose(participant_id, *pose))
+        self._apply(room_id, participant_id, SetPose(participant_id, *pose))
 
     def set_muted(self, room_id: str, participant_id: str, muted: bool) -> None:
         """Mute/unmute a participant's voice for everyone."""
         muted = bool(muted)
         self._remembered.setdefault((room_id, participant_id), _Remembered()).muted = muted
-        self._apply(room_id, participant_id, lambda m: m.set_source(participant_id, muted=muted))
+        self._apply(room_id, participant_id, SetMuted(participant_id, muted))
 
     def set_preference(
         self, room_id: str, listener_id: str, source_id: str, *, muted: bool | None = None, gain: float | None = None
@@ -231,14 +240,14 @@ class MediaPlane:
         )
         room = self._rooms.get(room_id)
         if room is not None and listener_id in room.sessions and source_id in room.sessions:
-            room.queue(lambda m: m.set_preference(listener_id, source_id, muted=muted, gain=gain))
+            room.queue(SetPreference(listener_id, source_id, muted, gain))
 
     def set_acoustics(self, room_id: str, acoustics: Acoustics) -> None:
         """Change a room's distance model etc. (also remembered for the room's next mixer)."""
         self._acoustics[room_id] = acoustics
         room = self._rooms.get(room_id)
         if room is not None:
-            room.queue(lambda m: m.set_acoustics(acoustics))
+            room.queue(SetAcoustics(acoustics))
 
     # ---- stats ----------------------------------------------------------------------------
 
@@ -272,7 +281,7 @@ class MediaPlane:
             room = Room(room_id, self.config, mixer, self._executor, on_activity=self._on_activity)
             self._rooms[room_id] = room
         elif acoustics is not None:
-            room.queue(lambda m: m.set_acoustics(acoustics))
+            room.queue(SetAcoustics(acoustics))
         return room
 
     def _ops_for(self, room: Room, pid: str) -> list[MixerOp]:
@@ -280,19 +289,18 @@ class MediaPlane:
         remembered = self._remembered[(room.room_id, pid)]
         assert remembered.pose is not None
         x, y, heading = remembered.pose
-        ops: list[MixerOp] = [lambda m: m.remove(pid), lambda m: m.add(pid, x, y, heading)]
+        ops: list[MixerOp] = [RemoveParticipant(pid), AddParticipant(pid, x, y, heading)]
         if remembered.muted is not None:
-            muted = remembered.muted
-            ops.append(lambda m: m.set_source(pid, muted=muted))
+            ops.append(SetMuted(pid, remembered.muted))
         present = set(room.sessions) - {pid}
         for source, (p_muted, p_gain) in remembered.preferences.items():
             if source in present:
-                ops.append(functools.partial(_set_preference, pid, source, p_muted, p_gain))
+                ops.append(SetPreference(pid, source, p_muted, p_gain))
         for other in present:
             pref = self._remembered.get((room.room_id, other))
             if pref is not None and pid in pref.preferences:
                 o_muted, o_gain = pref.preferences[pid]
-                ops.append(functools.partial(_set_preference, other, pid, o_muted, o_gain))
+                ops.append(SetPreference(other, pid, o_muted, o_gain))
         return ops
 
     def _session(self, room_id: str, participant_id: str) -> Session | None:
@@ -337,10 +345,6 @@ class MediaPlane:
                     self._on_closed(session.room_id, session.participant_id, reason)
                 except Exception:
                     logger.exception("on_closed callback failed")
-
-
-def _set_preference(listener: str, source: str, muted: bool | None, gain: float | None, mixer: MixerLike) -> None:
-    mixer.set_preference(listener, source, muted=muted, gain=gain)
 
 
 def _check_id(value: object, name: str) -> None:

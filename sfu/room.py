@@ -1,8 +1,8 @@
 """A live room: its mixer, its sessions and the one clock task that drives them every 20 ms.
 
 Each tick (absolute deadlines from TickSchedule) the clock, on the event loop, takes the
-pending control operations (pose/mute/preference changes queued since the last tick) and the
-lists of sources and listeners; then ONE job in the plane's worker pool pops one frame per
+pending control operations (sfu.mixerops: pose/mute/preference changes queued since the last
+tick) and the lists of sources and listeners; then ONE job in the plane's worker pool pops one frame per
 source from its SourceBuffer (concealing or splicing where needed), applies those operations,
 mixes (the compiled kernels drop the GIL) and Opus-encodes every connected listener's output
 (libopus drops the GIL); back on the loop the packets go to the
@@ -18,10 +18,10 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import av
 import numpy as np
@@ -31,6 +31,7 @@ from rtc.ownedtask import cancel_and_wait
 from rtc.rollingstats import RollingStats
 
 from .mediaconfig import MediaConfig
+from .mixerops import MixerLike, MixerOp, RemoveParticipant, apply
 from .session import Session
 from .sessionclosed import SessionClosed
 from .tickschedule import TickSchedule
@@ -41,21 +42,6 @@ TICK = FRAME_SECONDS  # one frame per tick
 STATS_EVERY = 50  # ticks: rates and the silent-peer check once a second
 
 
-class MixerLike(Protocol):
-    """The part of mixer.Mixer the room drives (the fixed mixer contract)."""
-
-    def add(self, pid: str, x: float, y: float, heading: float) -> None: ...
-    def remove(self, pid: str) -> None: ...
-    def set_pose(self, pid: str, x: float, y: float, heading: float) -> None: ...
-    def set_source(self, pid: str, *, muted: bool | None = None, gain: float | None = None) -> None: ...
-    def set_preference(
-        self, listener: str, source: str, *, muted: bool | None = None, gain: float | None = None
-    ) -> None: ...
-    def set_acoustics(self, acoustics: Any) -> None: ...
-    def mix(self, frames: Mapping[str, np.ndarray]) -> Any: ...
-
-
-MixerOp = Callable[[MixerLike], None]
 ActivitySink = Callable[[str, dict[str, Any]], None]
 
 
@@ -131,16 +117,9 @@ class Room:
             self._ops = []
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"hubbub-clock-{self.room_id}")
 
-    def _apply(self, ops: list[MixerOp]) -> int:
-        errors = 0
-        for op in ops:
-            try:
-                op(self.mixer)
-            except (KeyError, ValueError) as exc:
-                errors += 1
-                logger.warning("room %s: mixer rejected an update: %r", self.room_id, exc)
-        self.errors += errors
-        return errors
+    def _apply(self, ops: list[MixerOp]) -> None:
+        """On the loop, while no job can be in flight (the clock is stopped)."""
+        self.errors += _apply_all(self.room_id, self.mixer, ops)
 
     def remove(self, session: Session) -> None:
         """Drop a session and free its mixer slot (no-op if a newer session took the id)."""
@@ -149,7 +128,7 @@ class Room:
             del self.sessions[pid]
             self._rates.pop(pid, None)
             self._prev.pop(pid, None)
-            self.queue(lambda m: m.remove(pid))
+            self.queue(RemoveParticipant(pid))
 
     async def stop(self) -> None:
         """Stop the clock (idempotent); sessions are closed by the plane."""
@@ -212,12 +191,7 @@ class Room:
             frame = session.buffer.pop()
             if frame is not None:
                 frames[session.participant_id] = frame
-        for op in ops:
-            try:
-                op(self.mixer)
-            except (KeyError, ValueError) as exc:
-                out.errors += 1
-                logger.warning("room %s: mixer rejected an update: %r", self.room_id, exc)
+        out.errors += _apply_all(self.room_id, self.mixer, ops)
         t0, c0 = time.perf_counter(), time.thread_time()
         try:
             result = self.mixer.mix(frames)
@@ -278,3 +252,15 @@ class Room:
             "loop_ms_per_tick": self.loop_time.summary(1000),
             "sessions": sessions,
         }
+
+
+def _apply_all(room_id: str, mixer: MixerLike, ops: Iterable[MixerOp]) -> int:
+    """Apply ops in order; one the mixer rejects is logged and counted, and the rest still apply."""
+    errors = 0
+    for op in ops:
+        try:
+            apply(mixer, op)
+        except (KeyError, ValueError) as exc:
+            errors += 1
+            logger.warning("room %s: mixer rejected an update: %r", room_id, exc)
+    return errors
