@@ -51,6 +51,12 @@ class AlreadyMember(Conflict):
     code = "already_member"
 
 
+class RoomChanged(Conflict):
+    """The room's stored acoustics are no longer the ones the caller merged its change onto."""
+
+    code = "room_changed"
+
+
 class LimitExceeded(StoreError):
     """A configured quota (e.g. rooms created per day) is used up."""
 

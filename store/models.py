@@ -70,7 +70,7 @@ class Room:
     """A room and its floor: `width` x `height` metres, at most `max_participants` live at once.
 
     `acoustics` holds only the mixer settings the host changed (field name -> value); the store
-    does not know the mixer's defaults, so the web layer (web.api.acoustics) fills them in.
+    does not know the mixer's defaults, so the web layer (web.acoustics) fills them in.
     """
 
     id: str
@@ -84,7 +84,7 @@ class Room:
     acoustics: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The room as members see it, without acoustics (web.api.acoustics.room_json adds the effective ones)."""
+        """The room as members see it, without acoustics (web.acoustics.room_json adds the effective ones)."""
         return {
             "id": self.id,
             "name": self.name,

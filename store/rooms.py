@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from store.db import Database
-from store.errors import AlreadyMember, InvalidValue, RoomLimitExceeded, RoomNotFound, UserNotFound
+from store.errors import AlreadyMember, RoomChanged, RoomLimitExceeded, RoomNotFound, UserNotFound
 from store.models import Member, Room, new_id, now_ms
 
 _COLUMNS = (
     "r.id, r.name, r.description, r.width, r.height, r.max_participants, r.host_id, r.created_at, r.acoustics"
 )
 DAY_MS = 24 * 3600 * 1000
-
-AcousticsCheck = Callable[[Mapping[str, Any]], object]
 
 
 def _room(row: aiosqlite.Row) -> Room:
@@ -117,14 +115,15 @@ class RoomRepo:
         description: str | None = None,
         max_participants: int | None = None,
         acoustics: Mapping[str, Any] | None = None,
-        check_acoustics: AcousticsCheck | None = None,
+        expect_acoustics: Mapping[str, Any] | None = None,
     ) -> Room:
         """Change the given settings (None = keep) in one transaction and return the new room.
 
         `acoustics` is merged into the stored overrides (see `merge_patch`) inside the transaction,
-        so two concurrent changes of different fields both survive. `check_acoustics` sees the
-        merged overrides before anything is written; a ValueError from it becomes InvalidValue
-        and nothing changes. Width and height are fixed at creation.
+        so two concurrent changes of different fields both survive. A caller that checked the
+        merged result against the overrides it read passes those as `expect_acoustics`: if the
+        stored ones differ by now, RoomChanged and nothing is written (merge onto the new ones
+        and check again). Width and height are fixed at creation.
         """
         async with self._db.transaction() as conn:
             cur = await conn.execute(f"SELECT {_COLUMNS} FROM rooms r WHERE r.id = ?", (room_id,))
@@ -132,6 +131,8 @@ class RoomRepo:
             if row is None:
                 raise RoomNotFound("no such room")
             room = _room(row)
+            if expect_acoustics is not None and dict(room.acoustics) != dict(expect_acoustics):
+                raise RoomChanged("the room's acoustics changed meanwhile")
             changes: dict[str, Any] = {}
             if name is not None:
                 changes["name"] = name
@@ -140,13 +141,7 @@ class RoomRepo:
             if max_participants is not None:
                 changes["max_participants"] = max_participants
             if acoustics is not None:
-                merged = merge_patch(room.acoustics, acoustics)
-                if check_acoustics is not None:
-                    try:
-                        check_acoustics(merged)
-                    except ValueError as exc:
-                        raise InvalidValue("acoustics", f"acoustics: {exc}") from None
-                changes["acoustics"] = merged
+                changes["acoustics"] = merge_patch(room.acoustics, acoustics)
             if not changes:
                 return room
             columns = {k: json.dumps(v) if k == "acoustics" else v for k, v in changes.items()}

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from mixer import Acoustics
 from store.models import Room
 
 log = logging.getLogger(__name__)
 
 MemberRemoved = Callable[[str, str], Awaitable[None]]
 CredentialsRevoked = Callable[[str], Awaitable[None]]
-RoomUpdated = Callable[[Room], Awaitable[None]]
+RoomUpdated = Callable[[Room, Acoustics], Awaitable[None]]
 
 
 def _no_sessions() -> int:
@@ -25,8 +26,8 @@ class LiveHooks:
 
     `member_removed(room_id, user_id)`: a member was removed, left, or the room was deleted.
     `credentials_revoked(user_id)`: password changed, API key revoked or account deleted.
-    `room_updated(room)`: the host changed the room's settings (PATCH); `room` is the new state,
-    `web.api.acoustics.room_acoustics(room)` its mixer settings for `MediaPlane.set_acoustics`.
+    `room_updated(room, acoustics)`: the host changed the room's settings (PATCH); `room` is the
+    new state, `acoustics` its checked mixer settings (what `MediaPlane.set_acoustics` takes).
     `session_count()`: connected live sessions, reported by /health.
     """
 
@@ -51,10 +52,10 @@ class LiveHooks:
             except Exception:
                 log.exception("credentials_revoked hook failed")
 
-    async def fire_room_updated(self, room: Room) -> None:
+    async def fire_room_updated(self, room: Room, acoustics: Acoustics) -> None:
         """Tell every listener the room's settings changed, so live sessions can follow."""
         for callback in list(self.room_updated):
             try:
-                await callback(room)
+                await callback(room, acoustics)
             except Exception:
                 log.exception("room_updated hook failed")

@@ -3,6 +3,7 @@ every bad value a 400, persistence, upgrade from a 0001 database, and the room_u
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -16,7 +17,7 @@ from api_support import Api, AppClient, error_of
 from mixer import Acoustics, distance_gain
 from store.db import migrations
 from store.models import Room
-from web.api.acoustics import USER_FIELDS, room_acoustics
+from web.acoustics import USER_FIELDS, room_acoustics
 from web.config import Config
 from web.keys import HOOKS, STORE
 
@@ -203,16 +204,35 @@ async def test_patch_checks_the_merged_whole(client: AppClient, api: Api) -> Non
         400, "invalid_value")
 
 
+async def test_concurrent_patches_merge_and_are_checked_together(client: AppClient, api: Api) -> None:
+    host = await api.user("host")
+    room = await api.room(host)
+    # Different fields at once: both land.
+    both = await asyncio.gather(patch(client, host, room["id"], {"acoustics": {"rolloff": 0.5}}),
+                                patch(client, host, room["id"], {"acoustics": {"audible_radius": 12}}))
+    assert [r.status for r in both] == [200, 200]
+    assert (await get_room(client, host, room["id"]))["acoustics"] == {**DEFAULTS, "rolloff": 0.5,
+                                                                       "audible_radius": 12.0}
+    # Each fine alone (defaults: ref 2 m, max 25 m), not together: whichever comes second is refused.
+    clash = await asyncio.gather(patch(client, host, room["id"], {"acoustics": {"max_distance": 5}}),
+                                 patch(client, host, room["id"], {"acoustics": {"ref_distance": 10}}))
+    assert sorted(r.status for r in clash) == [200, 400]
+    final = (await get_room(client, host, room["id"]))["acoustics"]
+    assert final["ref_distance"] < final["max_distance"]
+
+
 async def test_room_updated_hook_gets_the_committed_room(client: AppClient, api: Api) -> None:
     seen: list[Room] = []
     committed: list[Room] = []
+    settings: list[Acoustics] = []
 
-    async def on_updated(room: Room) -> None:
+    async def on_updated(room: Room, acoustics: Acoustics) -> None:
         seen.append(room)
+        settings.append(acoustics)
         # Fired after commit: a fresh read already returns the new state.
         committed.append(await client.app[STORE].rooms.get(room.id))  # type: ignore[index]
 
-    async def broken(room: Room) -> None:
+    async def broken(room: Room, acoustics: Acoustics) -> None:
         raise RuntimeError("a failing listener must not break the request")
 
     client.app[HOOKS].room_updated += [broken, on_updated]  # type: ignore[index]
@@ -225,8 +245,8 @@ async def test_room_updated_hook_gets_the_committed_room(client: AppClient, api:
     assert len(seen) == 1 and committed == seen
     got = seen[0]
     assert (got.id, got.name, got.acoustics) == (room["id"], "Hall", {"distance_model": "linear", "rolloff": 0.75})
-    # What the live layer hands to MediaPlane.set_acoustics.
-    assert room_acoustics(got) == Acoustics(distance_model="linear", rolloff=0.75)
+    # What the live layer hands to MediaPlane.set_acoustics: the checked value, as stored.
+    assert settings == [Acoustics(distance_model="linear", rolloff=0.75)] == [room_acoustics(got)]
     # Refused or empty changes fire nothing.
     await patch(client, bob, room["id"], {"name": "x"})
     await patch(client, host, room["id"], {"acoustics": {"rolloff": -1}})

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from store import Store
 from store.db import migrations
-from store.errors import InvalidValue, RoomNotFound
+from store.errors import RoomChanged, RoomNotFound
 from store.rooms import merge_patch
 
 
@@ -120,23 +119,14 @@ def test_merge_patch() -> None:
     assert merge_patch({"a": 1, "b": 2}, {"a": None, "z": None}) == {"b": 2}
 
 
-async def test_a_rejected_acoustics_change_rolls_back_everything(store: Store) -> None:
+async def test_a_change_checked_against_stale_acoustics_writes_nothing(store: Store) -> None:
     host = await store.users.create("host", "h")
     room = await store.rooms.create(host.id, "r", "", 20, 20, 50, daily_limit=5, acoustics={"max_distance": 10.0})
-    seen: list[Mapping[str, Any]] = []
-
-    def check(merged: Mapping[str, Any]) -> None:
-        seen.append(dict(merged))
-        if merged.get("ref_distance", 2.0) >= merged.get("max_distance", 25.0):
-            raise ValueError("max_distance must be > ref_distance")
-
-    with pytest.raises(InvalidValue) as caught:
-        await store.rooms.update(room.id, name="renamed", acoustics={"ref_distance": 12.0}, check_acoustics=check)
-    assert caught.value.field == "acoustics" and "max_distance must be > ref_distance" in str(caught.value)
-    assert seen == [{"max_distance": 10.0, "ref_distance": 12.0}]  # the check sees the merged whole
+    with pytest.raises(RoomChanged):  # the caller merged onto {} and checked that: not what is stored
+        await store.rooms.update(room.id, name="renamed", acoustics={"ref_distance": 5.0}, expect_acoustics={})
     again = await store.rooms.get(room.id)
     assert (again.name, again.acoustics) == ("r", {"max_distance": 10.0})
-    ok = await store.rooms.update(room.id, acoustics={"ref_distance": 5.0}, check_acoustics=check)
+    ok = await store.rooms.update(room.id, acoustics={"ref_distance": 5.0}, expect_acoustics={"max_distance": 10.0})
     assert ok.acoustics == {"max_distance": 10.0, "ref_distance": 5.0}
 
 

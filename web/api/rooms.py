@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
 from auth.policy import ensure_host, ensure_member
-from web.api.acoustics import check, checked, parse_overrides, room_json
+from mixer import Acoustics
+from store import Store
+from store.errors import RoomChanged
+from store.models import Room
+from store.rooms import merge_patch
+from web.acoustics import checked, parse_overrides, room_acoustics, room_json
 from web.errors import ApiError
 from web.keys import CONFIG, HOOKS, PRINCIPAL, STORE
 from web.validation import Field, check_length, check_range, read_json
@@ -47,12 +55,12 @@ async def create_room(request: web.Request) -> web.Response:
     height = float(check_range("height", body["height"], 1, MAX_SIZE))
     max_participants = _max_participants(body["max_participants"])
     acoustics = {k: v for k, v in parse_overrides(body["acoustics"]).items() if v is not None}
-    checked(acoustics)
+    settings = checked(acoustics)
     room = await request.app[STORE].rooms.create(
         request[PRINCIPAL].user_id, name, description, width, height, max_participants,
         request.app[CONFIG].room_daily_limit, acoustics=acoustics,
     )
-    return web.json_response({"room": room_json(room)}, status=201)
+    return web.json_response({"room": room_json(room, settings)}, status=201)
 
 
 async def list_rooms(request: web.Request) -> web.Response:
@@ -90,16 +98,34 @@ async def update_room(request: web.Request) -> web.Response:
             raise ApiError(400, "immutable_field", f"{fixed} is fixed when the room is created")
     if all(value is None for value in body.values()):
         return web.json_response({"room": room_json(room)})
-    updated = await store.rooms.update(
-        room.id,
-        name=None if body["name"] is None else _name(body["name"]),
-        description=None if body["description"] is None else _description(body["description"]),
-        max_participants=None if body["max_participants"] is None else _max_participants(body["max_participants"]),
-        acoustics=None if body["acoustics"] is None else parse_overrides(body["acoustics"]),
-        check_acoustics=check,
-    )
-    await request.app[HOOKS].fire_room_updated(updated)
-    return web.json_response({"room": room_json(updated)})
+    changes: dict[str, Any] = {
+        "name": None if body["name"] is None else _name(body["name"]),
+        "description": None if body["description"] is None else _description(body["description"]),
+        "max_participants": None if body["max_participants"] is None else _max_participants(body["max_participants"]),
+    }
+    if body["acoustics"] is None:
+        updated = await store.rooms.update(room.id, **changes)
+        acoustics = room_acoustics(updated)
+    else:
+        updated, acoustics = await _update_acoustics(store, room, parse_overrides(body["acoustics"]), changes)
+    await request.app[HOOKS].fire_room_updated(updated, acoustics)
+    return web.json_response({"room": room_json(updated, acoustics)})
+
+
+async def _update_acoustics(
+    store: Store, room: Room, patch: Mapping[str, Any], changes: dict[str, Any],
+) -> tuple[Room, Acoustics]:
+    """Merge `patch` onto the stored overrides, check the result once, and store it with `changes`
+    only if nobody changed the acoustics since they were read; else merge onto the new ones (each
+    retry means another change committed, so this ends). 400 if the merged whole does not fit."""
+    while True:
+        acoustics = checked(merge_patch(room.acoustics, patch))
+        try:
+            updated = await store.rooms.update(room.id, **changes, acoustics=patch, expect_acoustics=room.acoustics)
+        except RoomChanged:
+            room = await store.rooms.get(room.id)
+            continue
+        return updated, acoustics
 
 
 async def delete_room(request: web.Request) -> web.Response:

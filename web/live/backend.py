@@ -11,7 +11,7 @@ from mixer import Acoustics
 from store import Store
 from store.errors import InvalidValue, RoomNotFound
 from store.models import Room
-from web.api.acoustics import acoustics_json, room_acoustics
+from web.acoustics import acoustics_json, room_acoustics
 
 
 class Rejected(Exception):
@@ -47,9 +47,8 @@ class RoomInfo:
     acoustics: Acoustics
 
 
-def room_info(room: Room) -> RoomInfo:
-    """A stored room as the live layer sees it (used on join and when REST updates the room)."""
-    acoustics = room_acoustics(room)
+def room_info(room: Room, acoustics: Acoustics) -> RoomInfo:
+    """A room and its mixer settings as the live layer sees them (on join, and when REST updates the room)."""
     public = {"id": room.id, "name": room.name, "description": room.description, "width": room.width,
               "height": room.height, "max_participants": room.max_participants, "host_id": room.host_id,
               "acoustics": acoustics_json(acoustics)}
@@ -93,7 +92,7 @@ class StoreBackend:
             room = await self._store.rooms.get_for_member(room_id, user_id)
         except RoomNotFound:
             raise NotAMember(room_id) from None
-        return room_info(room)
+        return room_info(room, room_acoustics(room))
 
     async def post_chat(self, room_id: str, user_id: str, text: str) -> dict[str, Any]:
         """The REST chat repository, so both paths persist identically."""

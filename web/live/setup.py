@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mixer import Acoustics
 from rtc.looplagmonitor import LoopLagMonitor
 from store.models import Room
 from web.config import Config
@@ -94,8 +95,8 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     hooks.member_removed.append(hub.member_removed)
     hooks.credentials_revoked.append(hub.credentials_revoked)
 
-    async def room_updated(room: Room) -> None:
-        await hub.room_updated(room_info(room))
+    async def room_updated(room: Room, acoustics: Acoustics) -> None:
+        await hub.room_updated(room_info(room, acoustics))
 
     hooks.room_updated.append(room_updated)
     hooks.session_count = hub.session_count

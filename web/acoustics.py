@@ -1,8 +1,9 @@
 """Room acoustics at the edge: the five mixer settings a host may choose, checked by `mixer.Acoustics`.
 
-The store keeps only the settings a host changed (JSON overrides); everything here turns those
-into the mixer's frozen `Acoustics` (defaults filled in) and into the JSON clients see. The live
-layer uses `room_acoustics(room)` to hand a room's settings to the media plane.
+The store keeps only the settings a host changed (JSON overrides). A request's overrides become the
+mixer's frozen `Acoustics` once, here, before anything is stored; that typed value is what the
+response, the room_updated hook and the media plane get. A stored room's overrides are read back
+with `room_acoustics(room)` (REST reads, and the live layer when someone joins).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def check(overrides: Mapping[str, Any]) -> Acoustics:
 
 
 def checked(overrides: Mapping[str, Any]) -> Acoustics:
-    """`check`, answering 400 invalid_value for a request instead of raising ValueError."""
+    """`check` for a request: 400 invalid_value (nothing stored) instead of ValueError."""
     try:
         return check(overrides)
     except ValueError as exc:
@@ -78,6 +79,7 @@ def acoustics_json(acoustics: Acoustics) -> dict[str, Any]:
     return {name: getattr(acoustics, name) for name in USER_FIELDS}
 
 
-def room_json(room: Room) -> dict[str, Any]:
-    """The room as members see it over REST: its fields plus the effective acoustics."""
-    return {**room.to_json(), "acoustics": acoustics_json(room_acoustics(room))}
+def room_json(room: Room, acoustics: Acoustics | None = None) -> dict[str, Any]:
+    """The room as members see it over REST: its fields plus the effective acoustics (`acoustics` when
+    the caller already holds them, else read from the stored overrides)."""
+    return {**room.to_json(), "acoustics": acoustics_json(room_acoustics(room) if acoustics is None else acoustics)}
