@@ -68,3 +68,15 @@ async def make_client(config: Config, aiohttp_client: Any) -> MakeClient:
 async def client(make_client: MakeClient) -> AppClient:
     """The app with the default test config."""
     return await make_client()
+
+
+SLOW_DIRS = ("browser", "e2e")  # real browsers, and real server processes with real media
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser and end-to-end tests `slow`, so `./dev test -m "not slow"` is a quick loop."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.path.relative_to(here).parts[0] in SLOW_DIRS:
+            item.add_marker(pytest.mark.slow)

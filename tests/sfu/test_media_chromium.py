@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
 from chromium import CHROMIUM, CHROMIUM_ARGS, require_loopback_only
 from playwright.async_api import async_playwright
 
+pytestmark = pytest.mark.slow  # a real browser, like tests/browser
 
 # The page's "microphone" is a 1 kHz oscillator; the remote mix goes through a (muted) <audio>
 # element (Chromium needs one) into a channel splitter with one analyser per channel.
