@@ -87,7 +87,7 @@ class Mixer(Room):
         """A (rows, 960, 2) int16 array for this tick's outputs. Every output handed out is a view of such a block
         and keeps it alive, so a block is reused only once no output of it is referenced any more: callers may keep
         outputs as long as they like. Reuse avoids mapping fresh pages for multi-megabyte outputs every tick
-        (measured at N=1000: 150-450 page faults, 0.3-0.6 ms of system time per tick)."""
+        (measured at N=1000: 150-450 page faults, 0.3-1 ms of system time per tick)."""
         blocks, probe = self._out_blocks, self._probe
         for i in range(len(blocks)):
             # referenced by nothing but the list, exactly like the probe (same expression, so the same count
