@@ -4,8 +4,12 @@ people join, see and hear each other's presence, move, chat, mute, and leave."""
 from __future__ import annotations
 
 import pytest
-from browser_support import PASSWORD, NewSession, Server, Session, restart_server, screenshot
+from browser_support import PASSWORD, LoopThread, NewSession, Server, Session, restart_server, screenshot
 from playwright.sync_api import Page, expect
+from serverproc import LOOPBACK
+
+from bots import ToneSource
+from bots.client import Bot, BotOptions
 
 CONNECTED = 20_000  # ms: WebSocket + microphone + WebRTC (ICE/DTLS) on a busy 2-core machine
 
@@ -160,7 +164,7 @@ def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: N
     expect(a.locator("ul.live-members li[data-username='bob'] .muted-for-me")).to_have_count(0)
     menu.get_by_role("button", name="Close").click()
 
-    # A third person joins (README screenshot of a live room with 3 participants).
+    # A third person joins.
     carol = new_session(width=1280, height=800)
     login_ui(carol, "carol")
     enter_live(carol.page, "Garden")
@@ -170,8 +174,6 @@ def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: N
     a.get_by_label("Chat message", exact=True).fill("welcome, carol!")
     a.get_by_label("Chat message", exact=True).press("Enter")
     expect(carol.page.locator(".chat-log li:not(.system) .text").last).to_have_text("welcome, carol!")
-    a.locator("h1.room-title").click()  # focus off the map and the chat box
-    screenshot(a, "live-room.png")
 
     # Bob leaves: the others are told and his avatar goes.
     b.get_by_role("link", name="Leave the live room").click()
@@ -185,6 +187,57 @@ def test_two_people_meet_move_chat_mute_and_leave(server: Server, new_session: N
     a.get_by_role("button", name="Log out").click()
     expect(a.get_by_role("heading", name="Log in")).to_be_visible()
     expect(avatar(carol.page, "alice")).to_have_count(0)
+
+
+# The README's demo room: who stands where (metres; heading in degrees, 0 = up the map), what they
+# say into their microphones (None: listening only) and the conversation so far.
+DEMO_PEOPLE = {"jonas": (6.5, 7.5, 125.0, ToneSource(196, -20.0)), "priya": (10.5, 7.5, 235.0, ToneSource(247, -18.0)),
+               "tom": (16.5, 3.0, 290.0, None)}
+DEMO_CHAT = (("maya", "Has everyone finished chapter 7?"), ("jonas", "Two pages to go, no spoilers!"),
+             ("priya", "That ending though..."), ("tom", "On chapter 5, listening from here"))
+
+
+@pytest.mark.timeout(180)
+def test_a_demo_room_shows_who_stands_where_who_talks_and_the_chat(
+    server: Server, new_session: NewSession, bot_loop: LoopThread,
+) -> None:
+    """Four people in a book club as one of them sees it: everyone where they stand, the two who
+    talk with their speaking rings lit, their chat in order. Also the README screenshot."""
+    tokens = {name: server.register(name) for name in ("maya", *DEMO_PEOPLE)}
+    room = server.create_room(tokens["maya"], "Book club", width=20, height=12, members=tuple(DEMO_PEOPLE))
+    me = server.api("GET", "me", token=tokens["maya"])["user"]
+    page = new_session(width=1280, height=800, token_for=tokens["maya"], user=me).page
+    page.goto(f"/#/rooms/{room}/live")
+    expect(page.locator(".conn")).to_have_attribute("data-state", "connected", timeout=CONNECTED)
+    page.evaluate("window.hubbubLive.map.moveMe(8.5, 5, 0)")
+    # The others come in after Maya: speaking levels are sent on change, and a steady tone never changes.
+    bots = {name: Bot(BotOptions(server=server.base, room=room, credential=tokens[name], source=source, at=(x, y),
+                                 heading=heading, ice_addresses=LOOPBACK))
+            for name, (x, y, heading, source) in DEMO_PEOPLE.items()}
+    try:
+        for bot in bots.values():
+            bot_loop.run(bot.start(), timeout=40)
+        lines = page.locator(".chat-log li:not(.system) .text")
+        for said, (name, text) in enumerate(DEMO_CHAT, 1):
+            if name == "maya":
+                page.get_by_label("Chat message", exact=True).fill(text)
+                page.get_by_label("Chat message", exact=True).press("Enter")
+            else:
+                bot_loop.run(bots[name].say(text))
+            expect(lines).to_have_count(said)
+        for name, (x, _y, _heading, source) in DEMO_PEOPLE.items():
+            expect(avatar(page, name)).to_have_attribute("data-x", f"{x:.2f}")
+            if source is not None:
+                expect(avatar(page, name)).to_have_attribute("data-speaking", "true")
+        expect(avatar(page, "tom")).not_to_have_attribute("data-speaking", "true")
+        expect(page.locator("ul.live-members li")).to_have_count(4)
+        expect(lines).to_have_text([text for _, text in DEMO_CHAT])
+        wait_drawn_at(page, "maya", 8.5, 5, floor_height=12)
+        page.locator("h1.room-title").click()  # focus off the map and the chat box
+        screenshot(page, "live-room.png")
+    finally:
+        for bot in bots.values():
+            bot_loop.run(bot.close(), timeout=20)
 
 
 @pytest.mark.timeout(180)
