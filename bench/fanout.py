@@ -32,6 +32,8 @@ from typing import Any
 
 import aiohttp
 
+from rtc.looplagmonitor import LoopLagMonitor
+
 SIGNUP_SECRET = "fanout-signup-secret"
 PASSWORD = "fanout password 1"
 _LISTENING = re.compile(r"hubbub listening on (http://\S+?)/?$")
@@ -152,16 +154,6 @@ class _Stats:
         self.disconnected = 0
         self.measuring = False
         self.moves = 0
-        self.loop_lags: list[float] = []
-
-
-async def _probe_loop(stats: _Stats, stop: asyncio.Event) -> None:
-    """How late this process's loop wakes up: delay that is ours, not the server's."""
-    while not stop.is_set():
-        t = time.monotonic()
-        await asyncio.sleep(0.01)
-        if stats.measuring:
-            stats.loop_lags.append(time.monotonic() - t - 0.01)
 
 
 async def _client(http: aiohttp.ClientSession, url: str, room_id: str, user_id: str, token: str, observer: bool,
@@ -251,11 +243,14 @@ async def _worker(job: _Job, pipe: Connection) -> None:
         await asyncio.wait_for(ready.wait(), 120)
         pipe.send("ready")
         t0, t1 = await loop.run_in_executor(None, pipe.recv)  # the window, on the shared monotonic clock
-        tasks.append(asyncio.create_task(_probe_loop(stats, stop)))
+        # how late this process's loop wakes up: delay that is ours, not the server's
+        lag = LoopLagMonitor(interval=0.01, window=int((t1 - t0) / 0.01) + 100)
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+        lag.start()
         stats.measuring, cpu0 = True, time.process_time()
         await asyncio.sleep(max(0.0, t1 - time.monotonic()))
         stats.measuring, cpu1 = False, time.process_time()
+        await lag.stop()
         stop.set()
         await asyncio.wait(tasks, timeout=10)
         for task in tasks:
@@ -263,7 +258,7 @@ async def _worker(job: _Job, pipe: Connection) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
     pipe.send({"delays": stats.delays, "batches": stats.batches, "entries": stats.entries,
                "batch_bytes": stats.batch_bytes, "errors": stats.errors, "disconnected": stats.disconnected,
-               "moves": stats.moves, "loop_lags": stats.loop_lags, "cpu": cpu1 - cpu0})
+               "moves": stats.moves, "loop_lags": lag.lag.values(), "cpu": cpu1 - cpu0})
 
 
 async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: float = 20.0,

@@ -17,6 +17,7 @@ import sys
 import time
 from typing import Any
 
+from rtc.audioformat import FRAME_SAMPLES, FRAME_SECONDS, FRAME_VALUES, SAMPLE_RATE
 from rtc.icegathering import GatherPolicy
 from sfu.mediaconfig import MediaConfig
 from sfu.plane import MediaPlane
@@ -104,9 +105,9 @@ def _audio_level_figures() -> dict[str, float]:
 
     from rtc import audiolevel
 
-    values = np.random.default_rng(0).integers(-3000, 3000, 1920).astype(np.int16).reshape(1, -1)
+    values = np.random.default_rng(0).integers(-3000, 3000, FRAME_VALUES).astype(np.int16).reshape(1, -1)
     frame = av.AudioFrame.from_ndarray(values, format="s16", layout="stereo")
-    frame.sample_rate = 48000
+    frame.sample_rate = SAMPLE_RATE
     out = {}
     for name, fn, n in (("aiortc_us", audiolevel.original(), 200), ("numpy_us", audiolevel.compute_audio_level_dbov, 5000)):
         t0 = time.perf_counter()
@@ -123,9 +124,9 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
     import numpy as np
 
     from mixer import Mixer
-
-    from sfu.opusencoder import OpusEncoder
+    from rtc.looplagmonitor import LoopLagMonitor
     from rtc.rollingstats import RollingStats
+    from sfu.opusencoder import OpusEncoder
 
     rng = np.random.default_rng(0)
     mixer = Mixer()
@@ -133,7 +134,7 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
     for i in range(count):
         mixer.add(f"p{i}", float(rng.uniform(0, 10)), float(rng.uniform(0, 10)), 0.0)
         encoders[f"p{i}"] = OpusEncoder()
-    t = np.arange(960) / 48000
+    t = np.arange(FRAME_SAMPLES) / SAMPLE_RATE
     frames = {f"p{i}": np.repeat(3000 * np.sin(2 * np.pi * (150 + 20 * i) * t), 2).astype(np.int16)
               for i in range(count)}
     executor = ThreadPoolExecutor(1)
@@ -143,18 +144,12 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
             encoders[pid].encode(out)
 
     loop = asyncio.get_running_loop()
-    lag, job = RollingStats(100000), RollingStats(100000)
-
-    async def probe() -> None:
-        while True:
-            due = loop.time() + 0.005
-            await asyncio.sleep(0.005)
-            lag.add(loop.time() - due)
-
-    prober = loop.create_task(probe())
+    job = RollingStats(100000)
+    lag = LoopLagMonitor(interval=0.005, window=100000)
+    lag.start()
     due = loop.time()
     for _ in range(ticks):
-        due += 0.02
+        due += FRAME_SECONDS
         await asyncio.sleep(max(0.0, due - loop.time()))
         t0 = time.perf_counter()
         if mode == "loop":
@@ -164,9 +159,10 @@ async def _placement(count: int, mode: str, ticks: int = 250) -> dict[str, Any]:
         else:
             await loop.run_in_executor(executor, lambda: encode(mixer.mix(frames)))
         job.add(time.perf_counter() - t0)
-    prober.cancel()
+    await lag.stop()
     executor.shutdown()
-    return {"placement": mode, "participants": count, "loop_lag_ms": lag.summary(1000), "tick_work_ms": job.summary(1000)}
+    return {"placement": mode, "participants": count, "loop_lag_ms": lag.lag.summary(1000),
+            "tick_work_ms": job.summary(1000)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,10 @@ class RollingStats:
         self._values.append(value)
         self.count += 1
 
+    def values(self) -> list[float]:
+        """The samples in the window, oldest first (e.g. to pool several processes' windows)."""
+        return list(self._values)
+
     def summary(self, scale: float = 1.0, digits: int = 3) -> dict[str, float | None]:
         """p50/p99/max of the window, multiplied by ``scale`` (e.g. 1000 for ms)."""
         if not self._values:

@@ -38,7 +38,7 @@ def _window(value: Any) -> dict[str, float | None]:
 
 
 class MediaStats:
-    """Reads the hub and its plane at request time; owns the event-loop lag probe."""
+    """Reads the hub, its plane and the server's event-loop lag probe at request time."""
 
     def __init__(self, hub: Hub, lag: LoopLagMonitor) -> None:
         self._hub = hub
