@@ -109,7 +109,8 @@ def _audio_level_figures() -> dict[str, float]:
     frame = av.AudioFrame.from_ndarray(values, format="s16", layout="stereo")
     frame.sample_rate = SAMPLE_RATE
     out = {}
-    for name, fn, n in (("aiortc_us", audiolevel.original(), 200), ("numpy_us", audiolevel.compute_audio_level_dbov, 5000)):
+    for name, fn, n in (("aiortc_us", audiolevel.original(), 200),
+                        ("numpy_us", audiolevel.compute_audio_level_dbov, 5000)):
         t0 = time.perf_counter()
         for _ in range(n):
             fn(frame)  # type: ignore[operator]
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):
-        result = asyncio.run(_run(count, args.seconds, MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK))))
+        config = MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK))
+        result = asyncio.run(_run(count, args.seconds, config))
         print(json.dumps(result), flush=True)
     return 0
 

@@ -70,7 +70,7 @@ async def client(make_client: MakeClient) -> AppClient:
     return await make_client()
 
 
-SLOW_DIRS = ("browser", "e2e")  # real browsers, and real server processes with real media
+SLOW_DIRS = ("browser", "e2e", "network")  # real browsers, real server processes with real media, coturn
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
