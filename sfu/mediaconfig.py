@@ -9,7 +9,7 @@ from aiortc import RTCConfiguration
 from rtc.icegathering import GatherPolicy
 from rtc.iceservers import IceServer
 
-from .opusencoder import APPLICATIONS
+from .mixencoder import APPLICATIONS
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class MediaConfig:
     expected_loss_percent: int = 5  # tells libopus how much redundancy FEC should carry
     opus_complexity: int = 5  # libopus 0..10: 10 = 190 us, 5 = 152 us, 2 = 96 us, 0 = 71 us per stereo frame
     opus_application: str = "audio"  # "audio" keeps the stereo image (CELT); "voip" narrows it (hybrid)
-    prefetch_frames: int = 1  # a source starts playing once this many frames are buffered
-    max_buffer_frames: int = 4  # per-source backlog bound (x 20 ms); beyond it the oldest is dropped
+    max_delay_frames: int = 6  # per-source backlog bound (x 20 ms); beyond it the buffer sheds in one step
+    max_added_delay_frames: int = 3  # frames of delay a source's buffer may add after late packets
     outbound_queue_frames: int = 3  # per-listener packets waiting for aiortc's sender
     silent_peer_timeout: float = 10.0  # seconds without inbound audio before SILENT_PEER
     connect_timeout: float = 20.0  # seconds from the offer to "connected" before ICE_FAILED
@@ -42,8 +42,8 @@ class MediaConfig:
             raise ValueError(f"opus_application must be one of {APPLICATIONS}")
         if not 0 <= self.expected_loss_percent <= 100:
             raise ValueError("expected_loss_percent must be 0..100")
-        if not 1 <= self.prefetch_frames <= self.max_buffer_frames <= 50:
-            raise ValueError("need 1 <= prefetch_frames <= max_buffer_frames <= 50")
+        if not 0 <= self.max_added_delay_frames < self.max_delay_frames <= 50:
+            raise ValueError("need 0 <= max_added_delay_frames < max_delay_frames <= 50")
         if not 1 <= self.outbound_queue_frames <= 50:
             raise ValueError("outbound_queue_frames must be 1..50")
         if not self.silent_peer_timeout > 0:

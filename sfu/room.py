@@ -2,11 +2,11 @@
 
 Each tick (absolute deadlines from TickSchedule) the clock, on the event loop, takes the
 pending control operations (sfu.mixerops: pose/mute/preference changes queued since the last
-tick) and the lists of sources and listeners; then ONE job in the plane's worker pool pops one frame per
-source from its SourceBuffer (concealing or splicing where needed), applies those operations,
-mixes (the compiled kernels drop the GIL) and Opus-encodes every connected listener's output
-(libopus drops the GIL); back on the loop the packets go to the
-listeners' MixTracks and the speaking levels to signaling. Only the worker touches the
+tick) and the lists of sources and listeners; then ONE job in the plane's worker pool takes one
+frame per source from its PacketBuffer (decoding, or concealing a loss, with libopus; a silent
+source costs nothing), applies those operations, mixes (the compiled kernels drop the GIL) and
+Opus-encodes every connected listener's output (a silent mix is not encoded); back on the loop
+the packets go to the listeners' MixTracks and the speaking levels to signaling. Only the worker touches the
 mixer and the encoders, and a room never has two jobs in flight, so no locks are needed.
 The clock runs only while at least one session is connected; while it is stopped, control
 operations are applied to the mixer directly on the loop (no job can be in flight then).
@@ -23,9 +23,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-import av
 import numpy as np
 
+from rtc import libopus
 from rtc.audioformat import FRAME_SECONDS
 from rtc.ownedtask import cancel_and_wait
 from rtc.rollingstats import RollingStats
@@ -49,8 +49,10 @@ ActivitySink = Callable[[str, dict[str, Any]], None]
 class TickOutput:
     """What one worker job hands back to the loop."""
 
-    packets: list[tuple[Session, list[av.Packet]]] = field(default_factory=list)
+    packets: list[tuple[Session, bytes]] = field(default_factory=list)
     activity: dict[str, Any] = field(default_factory=dict)
+    decode_s: float = 0.0
+    decode_cpu_s: float = 0.0
     mix_s: float = 0.0
     encode_s: float = 0.0
     mix_cpu_s: float = 0.0  # worker-thread CPU time: immune to other load on a shared machine
@@ -82,6 +84,8 @@ class Room:
         self.skipped = 0
         self.errors = 0
         self.lateness = RollingStats(500)
+        self.decode_time = RollingStats(500)
+        self.decode_cpu = RollingStats(500)
         self.mix_time = RollingStats(500)
         self.encode_time = RollingStats(500)
         self.mix_cpu = RollingStats(500)
@@ -147,7 +151,7 @@ class Room:
                     await asyncio.sleep(delay)
                 started = loop.time()
                 self.lateness.add(max(0.0, started - schedule.deadline))
-                await self._tick(loop)
+                await self._tick(loop, schedule.index)
                 schedule.advance(loop.time())
                 self.skipped = schedule.skipped
         except asyncio.CancelledError:
@@ -156,20 +160,23 @@ class Room:
         self._apply(self._ops)  # stopped because nobody is connected: no job in flight now
         self._ops = []
 
-    async def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+    async def _tick(self, loop: asyncio.AbstractEventLoop, index: int) -> None:
         started = time.perf_counter()
         sources = [s for s in self.sessions.values() if s.client_sends_audio]
         listeners = [s for s in self.sessions.values() if s.connected]
+        for session in listeners:
+            session.advance_clock(index)
         ops, self._ops = self._ops, []
         self.ticks += 1
         gathered = time.perf_counter()
         out = await loop.run_in_executor(self._executor, self._work, ops, sources, listeners)
         returned = time.perf_counter()
-        for session, packets in out.packets:
+        for session, payload in out.packets:
             if not session.closing:
-                for packet in packets:
-                    session.track.feed(packet)
+                session.track.feed(payload, session.out_pts)
         self.errors += out.errors
+        self.decode_time.add(out.decode_s)
+        self.decode_cpu.add(out.decode_cpu_s)
         self.mix_time.add(out.mix_s)
         self.encode_time.add(out.encode_s)
         self.mix_cpu.add(out.mix_cpu_s)
@@ -187,12 +194,14 @@ class Room:
         """Worker thread: sources' frames, control ops, mix, encode. Never touches asyncio objects."""
         out = TickOutput()
         frames: dict[str, np.ndarray] = {}
+        td, cd = time.perf_counter(), time.thread_time()
         for session in sources:
             frame = session.buffer.pop()
             if frame is not None:
                 frames[session.participant_id] = frame
         out.errors += _apply_all(self.room_id, self.mixer, ops)
         t0, c0 = time.perf_counter(), time.thread_time()
+        out.decode_s, out.decode_cpu_s = t0 - td, c0 - cd
         try:
             result = self.mixer.mix(frames)
         except Exception:
@@ -202,13 +211,14 @@ class Room:
         t1, c1 = time.perf_counter(), time.thread_time()
         outputs = result.outputs
         for session in listeners:
-            samples = outputs.get(session.participant_id)
-            if samples is not None:
-                try:
-                    out.packets.append((session, session.encoder.encode(samples)))
-                except (av.FFmpegError, ValueError) as exc:
-                    out.errors += 1
-                    logger.warning("room %s: encode failed for %s: %r", self.room_id, session.participant_id, exc)
+            try:
+                payload = session.encoder.encode(outputs.get(session.participant_id))
+            except (libopus.OpusError, ValueError) as exc:
+                out.errors += 1
+                logger.warning("room %s: encode failed for %s: %r", self.room_id, session.participant_id, exc)
+                continue
+            if payload is not None:
+                out.packets.append((session, payload))
         out.mix_s, out.mix_cpu_s = t1 - t0, c1 - c0
         out.encode_s, out.encode_cpu_s = time.perf_counter() - t1, time.thread_time() - c1
         out.activity = dict(result.activity)
@@ -218,7 +228,7 @@ class Room:
         elapsed = max(now - self._prev_at, 1e-6)
         self._prev_at = now
         for pid, session in self.sessions.items():
-            frames_in, frames_out = session.frames_in, session.track.sent
+            frames_in, frames_out = session.frames_in, session.ticks_out
             prev_in, prev_out = self._prev.get(pid, (frames_in, frames_out))
             self._prev[pid] = (frames_in, frames_out)
             self._rates[pid] = ((frames_in - prev_in) / elapsed, (frames_out - prev_out) / elapsed)
@@ -244,6 +254,9 @@ class Room:
             "frames_in_per_s": round(sum(r[0] for r in self._rates.values()), 2),
             "frames_out_per_s": round(sum(r[1] for r in self._rates.values()), 2),
             "concealed": sum(s.buffer.concealed for s in self.sessions.values()),
+            "altered": sum(s.buffer.altered for s in self.sessions.values()),
+            "decode_ms": self.decode_time.summary(1000),
+            "decode_cpu_ms": self.decode_cpu.summary(1000),
             "tick_lateness_ms": self.lateness.summary(1000),
             "mix_ms": self.mix_time.summary(1000),
             "encode_ms": self.encode_time.summary(1000),

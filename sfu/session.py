@@ -1,10 +1,12 @@
-"""One participant's media session: an aiortc peer, its inbound reader and its outbound mix.
+"""One participant's media session: an aiortc peer, its inbound packets and its outbound mix.
 
-The browser (or bot) offers one sendrecv audio m-line. Its microphone is decoded by aiortc
-(on aiortc's decoder thread) into a RemoteStreamTrack whose queue is unbounded, so one owned
-reader task drains it continuously into a bounded SourceBuffer. The listener's personal mix
-goes back on the same transceiver through a MixTrack fed by the room clock with packets from
-this session's OpusEncoder (the encoder is only ever used by the room's worker thread).
+The browser (or bot) offers one sendrecv audio m-line. aiortc runs ICE, DTLS, SRTP and RTCP,
+but its decoder never sees our microphone packets: a PacketTap in place of the receiver's
+jitter buffer hands every Opus payload to this session's PacketBuffer, and the room's worker
+job decodes them (libopus, without the GIL) once per tick. The listener's personal mix goes back
+on the same transceiver through a MixTrack fed by the room clock with packets from this
+session's MixEncoder (only the room's worker thread uses the buffer's decoder and the encoder).
+One reader task waits on aiortc's (empty) remote track only to notice the peer hanging up.
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import av
-import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rtc import audiojitterbuffer
-from rtc.audioformat import FRAME_VALUES
+from rtc.audioformat import FRAME_SAMPLES
 from rtc.icegathering import IceGathering
 from rtc.opussdp import STEREO_OPUS_FMTP, with_opus_fmtp
 from rtc.ownedtask import cancel_and_wait
@@ -27,11 +27,11 @@ from rtc.portpool import PortsExhausted
 
 from .mediaconfig import MediaConfig
 from .mediaerror import MediaError, MediaUnavailable
+from .mixencoder import MixEncoder
 from .mixtrack import MixTrack
 from .offercheck import OfferInfo
-from .opusencoder import OpusEncoder
+from .packetbuffer import PacketBuffer
 from .sessionclosed import SessionClosed
-from .sourcebuffer import SourceBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ ConnectedCallback = Callable[["Session"], None]
 
 
 class Session:
-    """Peer connection + reader task + outbound track of one (room, participant)."""
+    """Peer connection, inbound packet buffer and outbound track of one (room, participant)."""
 
     def __init__(
         self,
@@ -60,21 +60,21 @@ class Session:
         self._gathering = gathering
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
-        self.encoder = OpusEncoder(
+        self.encoder = MixEncoder(
             config.bitrate,
             fec=config.fec,
             expected_loss_percent=config.expected_loss_percent,
             complexity=config.opus_complexity,
             application=config.opus_application,
         )
-        self.buffer = SourceBuffer(prefetch=config.prefetch_frames, max_frames=config.max_buffer_frames)
+        self.buffer = PacketBuffer(max_delay=config.max_delay_frames, max_depth=config.max_added_delay_frames)
         self.client_sends_audio = False
         self.connected = False
         self.opened_at = self._loop.time()
-        self.last_frame_at = self.opened_at
-        self.frames_in = 0
-        self.bad_frames = 0
-        self._pending: np.ndarray | None = None  # leftover samples when packets are not 20 ms
+        self._connected_at = self.opened_at  # the silent-peer clock starts at connection
+        self.out_pts = 0  # RTP time (1/48000) of this tick's outbound frame: gaps stay gaps (DTX, skips)
+        self.ticks_out = 0  # ticks served (a packet sent, or silence that needs none)
+        self._last_tick: int | None = None
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._ended_reported = False
@@ -98,7 +98,9 @@ class Session:
             self._gathering.attach(self.pc)  # before setLocalDescription, which gathers
             for transceiver in self.pc.getTransceivers():
                 if transceiver.kind == "audio":
-                    audiojitterbuffer.install(transceiver.receiver)
+                    tap = audiojitterbuffer.PacketTap(self.buffer.push, self._loop.time)
+                    if audiojitterbuffer.install(transceiver.receiver, tap) is None:
+                        raise MediaError("this aiortc version has no receiver jitter-buffer slot to tap")
             self.pc.addTrack(self.track)
             answer = await self.pc.createAnswer()
             assert answer is not None
@@ -121,40 +123,21 @@ class Session:
         )
 
     async def _read(self, track: MediaStreamTrack) -> None:
-        """Drain aiortc's unbounded decoded-frame queue into the bounded SourceBuffer."""
+        """aiortc's decoder gets no packets, so the track yields nothing until it ends (RTCP BYE)."""
         try:
             while True:
-                frame = await track.recv()
-                self.last_frame_at = self._loop.time()
-                self.frames_in += 1
-                self._accept(frame)
+                await track.recv()
         except MediaStreamError:
             self.report(SessionClosed.LEFT)  # the peer sent RTCP BYE or the transport closed
         except asyncio.CancelledError:
             pass
-
-    def _accept(self, frame: object) -> None:
-        if not isinstance(frame, av.AudioFrame) or frame.format.name != "s16" or frame.layout.name != "stereo":
-            self.bad_frames += 1  # aiortc's Opus decoder always yields s16 stereo 48 kHz
-            return
-        # a view of the decoded plane (1 us; to_ndarray() copies through vstack, 15 us)
-        values = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples * 2)
-        if values.size == FRAME_VALUES and self._pending is None:
-            self.buffer.push(values)
-            return
-        # 10/40/60 ms packets: re-chunk into 20 ms frames
-        values = values if self._pending is None else np.concatenate([self._pending, values])
-        while values.size >= FRAME_VALUES:
-            self.buffer.push(values[:FRAME_VALUES])
-            values = values[FRAME_VALUES:]
-        self._pending = values if values.size else None
 
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
         self.connected = state == "connected"
         if self.connected:
             self._cancel_connect_timer()
-            self.last_frame_at = self._loop.time()  # the silence clock starts at connection
+            self._connected_at = self._loop.time()
             if self._on_connected is not None:
                 self._on_connected(self)
         if state == "failed":
@@ -175,7 +158,25 @@ class Session:
 
     def is_silent(self, now: float, timeout: float) -> bool:
         """A client that should send audio and has sent none for ``timeout`` seconds."""
-        return self.client_sends_audio and not self._closing and now - self.last_frame_at > timeout
+        return self.client_sends_audio and not self._closing and now - self.last_heard > timeout
+
+    def advance_clock(self, index: int) -> None:
+        """The room clock reached tick ``index``: move the outbound timestamp to it."""
+        if self._last_tick is not None:
+            self.out_pts += max(1, index - self._last_tick) * FRAME_SAMPLES
+        self._last_tick = index
+        self.ticks_out += 1
+
+    @property
+    def last_heard(self) -> float:
+        """Loop time of the last packet from the peer (or of connecting, before any)."""
+        arrival = self.buffer.last_arrival
+        return self._connected_at if arrival is None else max(arrival, self._connected_at)
+
+    @property
+    def frames_in(self) -> int:
+        """Packets received from the peer."""
+        return self.buffer.received
 
     async def close(self) -> None:
         """Tear down the reader, the outbound track and the peer connection (idempotent)."""
@@ -199,9 +200,16 @@ class Session:
             "frames_out": self.track.sent,
             "played": self.buffer.played,
             "concealed": self.buffer.concealed,
-            "dropped_in": self.buffer.dropped + self.buffer.trimmed,
+            "recovered": self.buffer.recovered,
+            "altered": self.buffer.altered,
+            "silent_ticks": self.buffer.silent,
+            "late": self.buffer.late,
+            "dropped_in": self.buffer.shed,
             "dropped_out": self.track.dropped,
-            "buffer_depth": self.buffer.depth,
-            "idle_s": round(now - self.last_frame_at, 3),
+            "buffer_depth": self.buffer.buffered,
+            "added_delay_frames": self.buffer.depth,
+            "encoded": self.encoder.encoded,
+            "encode_skipped": self.encoder.skipped,
+            "idle_s": round(now - self.last_heard, 3),
             "age_s": round(now - self.opened_at, 3),
         }

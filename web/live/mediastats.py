@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 QUANTILES = (("p50", "0.5"), ("p99", "0.99"))
 # per-session figures copied into /health (counters since the session opened, rates per second)
 SESSION_FIELDS = ("connection", "sends_audio", "frames_in_per_s", "frames_out_per_s", "frames_in", "frames_out",
-                  "concealed", "dropped_in", "dropped_out", "buffer_depth", "idle_s", "age_s")
+                  "played", "concealed", "recovered", "late", "altered", "silent_ticks", "dropped_in", "dropped_out",
+                  "buffer_depth", "added_delay_frames", "encoded", "encode_skipped", "idle_s", "age_s")
 _NO_WINDOW: dict[str, float | None] = {"p50": None, "p99": None, "max": None}
 
 
