@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
-# What every hubbub peer says about Opus: stereo both ways, in-band FEC, 10 ms packets allowed.
-STEREO_OPUS_FMTP = {"minptime": "10", "useinbandfec": "1", "stereo": "1", "sprop-stereo": "1"}
+# What every hubbub peer says about Opus: stereo both ways, in-band FEC, 10 ms packets allowed, and
+# "send me DTX": a silent microphone then costs one small packet per 400 ms instead of 50 per second.
+STEREO_OPUS_FMTP = {"minptime": "10", "useinbandfec": "1", "usedtx": "1", "stereo": "1", "sprop-stereo": "1"}
 
 
 def opus_payload_types(sdp: str) -> list[int]:

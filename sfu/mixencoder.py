@@ -1,65 +1,80 @@
-"""Our own Opus encoder for a listener's mix: configurable bitrate, stereo, in-band FEC.
+"""A listener's Opus encoder (libopus through rtc.libopus): configurable bitrate, stereo, in-band
+FEC, and silence that costs nothing.
 
-aiortc's built-in encoder is fixed at 96 kbit/s (``aiortc/codecs/opus.py``). aiortc also
-sends pre-encoded media: when a track's ``recv()`` returns an ``av.Packet`` the sender skips
-its encoder and only packs it (``OpusEncoder.pack``: RTP timestamp from ``pts``/``time_base``).
-So each listener's mix is encoded here, in the room's worker thread (libopus releases the GIL
-in PyAV), and the outbound MixTrack hands the packets to aiortc.
+aiortc's built-in encoder is fixed at 96 kbit/s; aiortc also sends pre-encoded media, so the room
+encodes each listener's mix here, in its worker thread (ctypes drops the GIL), and the MixTrack
+hands the packets to aiortc with their timestamps.
 
 The mix is stereo with voices panned hard left and right, so the default application is
-``audio`` (libopus then codes in CELT, which keeps the channels apart: 53-57 dB between a
-talker 2 m to the left and one 2 m to the right). ``voip`` with in-band FEC made libopus code
-every frame of the same mix in hybrid mode, whose SILK layer narrows the stereo image: 24-28 dB,
-once 14-17 dB, and 2.5x the encode time. APPLICATIONS lists what libopus accepts.
+``audio`` (CELT keeps the channels apart: 53-57 dB between a talker 2 m to the left and one 2 m
+to the right; ``voip`` with FEC coded the same mix in hybrid mode, whose SILK layer narrowed
+the image to 24-28 dB at 2.5x the encode time).
+
+Silence is ours to decide, not libopus's: its DTX runs a voice-activity detector that calls a
+steady tone "no speech" after a second and stops sending it. A listener's mix that is digital
+silence is encoded for a short hangover (so the decoder's output settles on silence), then not
+at all: nothing is sent but one tiny silence packet every ``refresh_ticks`` (as WebRTC's DTX
+refreshes every 400 ms), and the RTP timestamps jump over the gap, which receivers treat as DTX.
 """
 
 from __future__ import annotations
 
-import av
+import functools
+
 import numpy as np
 
-from rtc.audioformat import FRAME_SAMPLES, SAMPLE_RATE, TIME_BASE
+from rtc import libopus
+from rtc.audioformat import FRAME_VALUES
 
-APPLICATIONS = ("audio", "voip", "lowdelay")
+APPLICATIONS = tuple(libopus.APPLICATIONS)
+HANGOVER_TICKS = 5  # silent frames still encoded and sent after audio: the codec's tail settles
+REFRESH_TICKS = 20  # then one silence packet every 400 ms
+_ZEROS = np.zeros(FRAME_VALUES, dtype=np.int16)
 
 
-class OpusEncoder:
-    """libopus via PyAV: 20 ms stereo s16 frames in, Opus packets out (one thread at a time)."""
+@functools.cache
+def silence_packet(application: str) -> bytes:
+    """A tiny packet that decodes to silence (libopus codes settled digital silence in 3 bytes)."""
+    encoder = libopus.Encoder(64000, application=application)
+    packet = b""
+    for _ in range(20):
+        packet = encoder.encode(_ZEROS)
+    return packet
+
+
+class MixEncoder:
+    """20 ms stereo int16 frames (or None for silence) in, the packet to send this tick (or None) out."""
 
     def __init__(
         self, bitrate: int = 64000, *, fec: bool = True, expected_loss_percent: int = 5, complexity: int = 5,
         application: str = "audio",
     ) -> None:
-        if application not in APPLICATIONS:
-            raise ValueError(f"application must be one of {APPLICATIONS}, got {application!r}")
-        codec = av.CodecContext.create("libopus", "w")
-        assert isinstance(codec, av.AudioCodecContext)
-        codec.bit_rate = bitrate
-        codec.format = "s16"
-        codec.layout = "stereo"
-        codec.sample_rate = SAMPLE_RATE
-        codec.time_base = TIME_BASE
-        options = {
-            "application": application,
-            "frame_duration": "20",
-            "vbr": "constrained",  # plain VBR overshoots the target by ~25 % on tonal input
-            "compression_level": str(complexity),  # libopus complexity; its default is 10
-        }
-        if fec and expected_loss_percent > 0:
-            options["fec"] = "1"
-            options["packet_loss"] = str(expected_loss_percent)
-        codec.options = options
-        self.codec = codec
+        self._opus = libopus.Encoder(bitrate, application=application, complexity=complexity, fec=fec,
+                                     expected_loss_percent=expected_loss_percent, dtx=False)
         self.bitrate = bitrate
-        self._pts = 0
+        self.complexity = complexity
+        self._silent_ticks = HANGOVER_TICKS  # a new listener starts in silence
+        self._silence_packet = silence_packet(application)
+        self.encoded = 0  # frames that cost an encode
+        self.skipped = 0  # silent frames that cost nothing and sent nothing
 
-    def encode(self, samples: np.ndarray) -> list[av.Packet]:
-        """Encode one tick (1920 interleaved int16 values); usually returns one packet."""
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1), format="s16", layout="stereo"
-        )
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = TIME_BASE
-        frame.pts = self._pts
-        self._pts += FRAME_SAMPLES
-        return list(self.codec.encode(frame))
+    def encode(self, samples: np.ndarray | None) -> bytes | None:
+        """One tick: ``samples`` are 1920 interleaved int16 values, None (or all zero) for silence."""
+        if samples is not None and samples.any():
+            self._silent_ticks = 0
+            self.encoded += 1
+            return self._opus.encode(samples)
+        self._silent_ticks += 1
+        if self._silent_ticks <= HANGOVER_TICKS:
+            self.encoded += 1
+            return self._opus.encode(_ZEROS)
+        if (self._silent_ticks - HANGOVER_TICKS) % REFRESH_TICKS == 1:
+            return self._silence_packet
+        self.skipped += 1
+        return None
+
+    def set_complexity(self, complexity: int) -> None:
+        """Cheaper (or better) encoding from the next frame: the room's overload control turns this."""
+        if complexity != self.complexity:
+            self._opus.set_complexity(complexity)
+            self.complexity = complexity

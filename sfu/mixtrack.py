@@ -1,9 +1,11 @@
 """The outbound track of one listener: hands the room clock's Opus packets to aiortc's sender.
 
 Modelled on aiortc's ``AudioStreamTrack``: ``recv()`` awaits a small bounded queue that the
-room clock fills (``feed`` never blocks: a full queue drops its oldest packet), stamps
-consecutive ``pts`` in 1/48000 units (aiortc derives the RTP timestamp from them), and ends on
-a sentinel. aiortc does no pacing, so the clock's 20 ms ticks are the pacing.
+room clock fills (``feed`` never blocks: a full queue drops its oldest packet) and ends on a
+sentinel. Each packet carries its ``pts`` in 1/48000 units from the room clock (aiortc derives
+the RTP timestamp from it), so ticks with nothing to send (a silent mix) leave a timestamp gap
+with consecutive sequence numbers: DTX, as receivers expect it. aiortc does no pacing, so the
+clock's 20 ms ticks are the pacing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections import deque
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from rtc.audioformat import FRAME_SAMPLES, TIME_BASE
+from rtc.audioformat import TIME_BASE
 
 
 class MixTrack(MediaStreamTrack):
@@ -27,16 +29,18 @@ class MixTrack(MediaStreamTrack):
         self._packets: deque[av.Packet | None] = deque()
         self._maxsize = maxsize
         self._wakeup: asyncio.Event = asyncio.Event()
-        self._pts = 0
         self._ended = False
         self.fed = 0
         self.sent = 0
         self.dropped = 0
 
-    def feed(self, packet: av.Packet) -> None:
-        """Queue one packet for the sender (from the room clock; never blocks)."""
+    def feed(self, payload: bytes, pts: int) -> None:
+        """Queue one Opus packet for the sender (from the room clock; never blocks)."""
         if self._ended:
             return
+        packet = av.Packet(payload)
+        packet.pts = packet.dts = pts
+        packet.time_base = TIME_BASE
         if len(self._packets) >= self._maxsize:
             self._packets.popleft()
             self.dropped += 1
@@ -52,7 +56,7 @@ class MixTrack(MediaStreamTrack):
             self._wakeup.set()
 
     async def recv(self) -> av.Packet:
-        """Next packet with consecutive pts; MediaStreamError once ended."""
+        """Next packet; MediaStreamError once ended."""
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -61,10 +65,6 @@ class MixTrack(MediaStreamTrack):
                 if packet is None:
                     self.stop()
                     raise MediaStreamError
-                packet.pts = self._pts
-                packet.dts = self._pts
-                packet.time_base = TIME_BASE
-                self._pts += FRAME_SAMPLES
                 self.sent += 1
                 return packet
             self._wakeup.clear()

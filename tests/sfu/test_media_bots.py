@@ -13,6 +13,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from bots import Recorder, SourceTrack, ToneSource, WavSource
+from rtc import libopus
 
 
 def peak_hz(samples: np.ndarray) -> float:
@@ -69,7 +70,28 @@ async def test_source_track_paces_in_real_time() -> None:
     elapsed = loop.time() - start
     assert elapsed == pytest.approx(0.5, abs=0.04)
     assert [f.pts for f in frames] == [960 * (i + 1) for i in range(25)]
-    assert first.time_base == fractions.Fraction(1, 48000) and first.samples == 960
+    assert first.time_base == fractions.Fraction(1, 48000)
+    assert libopus.packet_samples(bytes(first)) == 960  # one 20 ms Opus frame per packet
+
+
+class SilenceThenTone:
+    """30 frames of digital silence, then a tone."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.tone = ToneSource(300)
+
+    def next_frame(self) -> np.ndarray:
+        self.n += 1
+        return np.zeros(960, dtype=np.int16) if self.n <= 30 else self.tone.next_frame()
+
+
+async def test_source_track_sends_silence_as_dtx() -> None:
+    track = SourceTrack(SilenceThenTone())
+    pts = [(await track.recv()).pts // 960 for _ in range(16)]
+    # 10 silent frames still sent (hangover), then only the 20th after them, then the tone, frame by frame
+    assert pts == [*range(10), 29, *range(30, 35)], pts
+    assert (track.frames_sent, track.packets_sent) == (35, 16)
 
 
 class ListTrack(MediaStreamTrack):
@@ -94,15 +116,18 @@ def stereo_frame(pts: int, value: int) -> av.AudioFrame:
 
 
 async def test_recorder_writes_wav_and_counts_gaps(tmp_path: Path) -> None:
-    frames = [stereo_frame(0, 1), stereo_frame(960, 2), stereo_frame(960 * 4, 3)]  # two frames lost
+    # two frames lost, then three the sender did not send (DTX: the jitter buffer saw no sequence gap)
+    frames = [stereo_frame(0, 1), stereo_frame(960, 2), stereo_frame(960 * 4, 3), stereo_frame(960 * 8, 4)]
     rec = Recorder(tmp_path / "out" / "mix.wav", keep=True)
+    rec.resumed_after_dtx = lambda pts: pts == 960 * 8
     rec.start(ListTrack(frames))
     await asyncio.wait_for(rec.ended.wait(), 2)
     await rec.stop()
-    assert rec.summary() == {"frames_received": 3, "gaps": 1, "missing_samples": 1920}
+    assert rec.summary() == {"frames_received": 4, "gaps": 1, "missing_samples": 1920, "dtx_gaps": 1}
     with wave.open(str(tmp_path / "out" / "mix.wav"), "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (2, 2, 48000)
         data = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).reshape(-1, 2)
-    assert data.shape == (960 * 5, 2)  # the gap is kept as silence: the file stays in real time
-    assert data[0, 0] == 1 and data[960 * 3, 0] == 0 and data[-1, 1] == 3
+    assert data.shape == (960 * 9, 2)  # gaps are kept as silence: the file stays in real time
+    assert data[0, 0] == 1 and data[960 * 3, 0] == 0 and data[960 * 4, 1] == 3 and data[960 * 6, 0] == 0
+    assert data[-1, 1] == 4
     assert np.array_equal(rec.samples(), data)

@@ -5,7 +5,7 @@ import pytest
 from audiocheck import band_db
 from sfu_media_helpers import through_opus
 
-from sfu.opusencoder import OpusEncoder
+from sfu.mixencoder import MixEncoder
 
 
 def stereo_tones(seconds: float) -> np.ndarray:
@@ -17,13 +17,13 @@ def stereo_tones(seconds: float) -> np.ndarray:
 
 @pytest.mark.parametrize("bitrate", [32000, 64000, 96000])
 def test_bitrate_is_what_was_configured(bitrate: int) -> None:
-    enc = OpusEncoder(bitrate)
+    enc = MixEncoder(bitrate)
     data = stereo_tones(4)
     sizes = []
     for i in range(data.size // 1920):
-        packets = enc.encode(data[i * 1920:(i + 1) * 1920])
-        assert len(packets) == 1  # one packet per 20 ms tick, from the first tick on
-        sizes.append(packets[0].size)
+        packet = enc.encode(data[i * 1920:(i + 1) * 1920])
+        assert packet is not None  # one packet per 20 ms tick of audio, from the first tick on
+        sizes.append(len(packet))
     measured = np.mean(sizes[10:]) * 8 * 50
     assert measured == pytest.approx(bitrate, rel=0.15)
 
@@ -52,7 +52,7 @@ def test_a_spatial_mix_keeps_its_stereo_image() -> None:
 
 def test_rejects_an_unknown_application() -> None:
     with pytest.raises(ValueError):
-        OpusEncoder(application="music")
+        MixEncoder(application="music")
 
 
 def test_channels_stay_apart_after_decode() -> None:
@@ -61,3 +61,36 @@ def test_channels_stay_apart_after_decode() -> None:
     decoded = through_opus(data.reshape(-1, 1920), bitrate=64000)[0][4800:]
     left, right = np.sqrt((decoded ** 2).mean(axis=0))
     assert 20 * np.log10(left / max(right, 1e-9)) > 30
+
+
+def test_a_silent_mix_costs_no_encode_after_a_short_hangover() -> None:
+    enc = MixEncoder()
+    loud = stereo_tones(0.2).reshape(-1, 1920)
+    sent = [enc.encode(frame) is not None for frame in loud]  # audio: a packet every tick
+    encoded_before = enc.encoded
+    silent = [enc.encode(None) for _ in range(100)]  # then two seconds of silence
+    assert all(sent)
+    # 5 ticks of encoded silence (the decoder settles), then nothing but a refresh every 20 ticks
+    assert [p is not None for p in silent[:5]] == [True] * 5
+    assert [i for i, p in enumerate(silent) if p is not None][5:] == [5, 25, 45, 65, 85]
+    assert enc.encoded - encoded_before == 5 and enc.skipped == 90
+    assert all(len(p) <= 3 for p in silent[5:] if p is not None)  # refreshes are tiny
+    assert enc.encode(np.zeros(1920, dtype=np.int16)) is None  # all-zero samples are silence too
+    assert enc.encode(loud[0]) is not None  # and audio resumes at once
+
+
+def test_libopus_round_trip_and_errors() -> None:
+    from rtc import libopus
+
+    assert libopus.VERSION.startswith("libopus 1.")
+    enc, dec = libopus.Encoder(64000), libopus.Decoder()
+    frame = stereo_tones(0.02)
+    packet = enc.encode(frame)
+    assert libopus.packet_samples(packet) == 960 and dec.decode(packet).size == 1920
+    assert dec.conceal().size == 1920 and dec.recover(packet).size == 1920
+    with pytest.raises(ValueError):
+        enc.encode(frame[:100])
+    with pytest.raises(libopus.OpusError):
+        libopus.packet_samples(b"")
+    with pytest.raises(ValueError):
+        libopus.Encoder(channels=3)

@@ -1,25 +1,24 @@
-"""Outbound track: consecutive pts, bounded queue that never blocks the clock, sentinel end."""
+"""Outbound track: the room clock's pts (gaps stay gaps), bounded queue that never blocks the clock, sentinel end."""
 
 import asyncio
 import fractions
 
-import av
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from sfu.mixtrack import MixTrack
 
 
-def packet(tag: int) -> av.Packet:
-    return av.Packet(bytes([tag]) * 10)
+def packet(tag: int) -> bytes:
+    return bytes([tag]) * 10
 
 
-async def test_pts_are_consecutive_in_48k_units() -> None:
+async def test_pts_come_from_the_clock_in_48k_units() -> None:
     track = MixTrack(maxsize=5)
-    for i in range(5):
-        track.feed(packet(i))
+    for i, pts in enumerate((0, 960, 1920, 5760, 6720)):  # three silent ticks sent nothing: a DTX gap
+        track.feed(packet(i), pts)
     got = [await track.recv() for _ in range(5)]
-    assert [p.pts for p in got] == [0, 960, 1920, 2880, 3840]
+    assert [p.pts for p in got] == [0, 960, 1920, 5760, 6720]
     assert all(p.time_base == fractions.Fraction(1, 48000) for p in got)
     assert [bytes(p)[0] for p in got] == [0, 1, 2, 3, 4]
 
@@ -27,7 +26,7 @@ async def test_pts_are_consecutive_in_48k_units() -> None:
 async def test_full_queue_drops_oldest_without_blocking() -> None:
     track = MixTrack(maxsize=2)
     for i in range(6):
-        track.feed(packet(i))  # synchronous: cannot block the clock
+        track.feed(packet(i), 0)  # synchronous: cannot block the clock
     assert track.dropped == 4
     assert bytes(await track.recv())[0] == 4
 
@@ -37,15 +36,15 @@ async def test_recv_waits_for_the_clock() -> None:
     pending = asyncio.ensure_future(track.recv())
     await asyncio.sleep(0.01)
     assert not pending.done()
-    track.feed(packet(9))
+    track.feed(packet(9), 0)
     assert bytes(await asyncio.wait_for(pending, 1))[0] == 9
 
 
 async def test_end_is_a_sentinel_after_queued_packets() -> None:
     track = MixTrack()
-    track.feed(packet(1))
+    track.feed(packet(1), 0)
     track.end()
-    track.feed(packet(2))  # ignored after end
+    track.feed(packet(2), 0)  # ignored after end
     assert bytes(await track.recv())[0] == 1
     with pytest.raises(MediaStreamError):
         await track.recv()

@@ -70,7 +70,7 @@ def test_bad_offers_raise_media_error(offer: object, message: str) -> None:
 def test_fmtp_merged_into_an_existing_line() -> None:
     out = with_opus_fmtp(CHROMIUM_AUDIO, STEREO_OPUS_FMTP)
     fmtp = [line for line in out.splitlines() if line.startswith("a=fmtp:111")]
-    assert fmtp == ["a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1"]
+    assert fmtp == ["a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;stereo=1;sprop-stereo=1"]
     assert "a=fmtp:63 111/111" in out  # other codecs untouched
 
 
