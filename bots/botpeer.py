@@ -57,7 +57,9 @@ class BotPeer:
         self.transceiver = self.pc.addTransceiver(
             self.track if self.track is not None else "audio", direction="sendrecv" if self.track else "recvonly"
         )
-        audiojitterbuffer.install(self.transceiver.receiver)  # no +80 ms prefetch on what we hear
+        jitter = audiojitterbuffer.install(self.transceiver.receiver)  # no +80 ms prefetch on what we hear
+        if isinstance(jitter, audiojitterbuffer.AudioJitterBuffer):
+            self.recorder.resumed_after_dtx = jitter.resumed_after_dtx  # the server's DTX is not loss
         IceGathering(GatherPolicy(addresses=addresses)).attach(self.pc)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)

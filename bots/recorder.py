@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import wave
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -29,7 +30,9 @@ class Recorder:
         self.path = Path(path) if path is not None else None
         self.keep = keep
         self.frames = 0
-        self.gaps = 0
+        self.gaps = 0  # lost packets (written as silence)
+        self.dtx_gaps = 0  # silences the sender chose (DTX: nothing lost, also written as silence)
+        self.resumed_after_dtx: Callable[[int], bool] = lambda pts: False
         self.missing_samples = 0
         self.samples_written = 0
         self.arrivals: deque[float] = deque(maxlen=50 * 600)  # loop.time() of each frame
@@ -75,8 +78,11 @@ class Recorder:
         pts = frame.pts
         if pts is not None and self._next_pts is not None and pts > self._next_pts:
             missing = pts - self._next_pts
-            self.gaps += 1
-            self.missing_samples += missing
+            if self.resumed_after_dtx(pts):
+                self.dtx_gaps += 1
+            else:
+                self.gaps += 1
+                self.missing_samples += missing
             self._write(np.zeros(2 * min(missing, MAX_GAP_FILL), dtype=np.int16))
         if pts is not None:
             self._next_pts = pts + frame.samples
@@ -118,4 +124,5 @@ class Recorder:
 
     def summary(self) -> dict[str, int]:
         """Counts for the bot's exit report."""
-        return {"frames_received": self.frames, "gaps": self.gaps, "missing_samples": self.missing_samples}
+        return {"frames_received": self.frames, "gaps": self.gaps, "missing_samples": self.missing_samples,
+                "dtx_gaps": self.dtx_gaps}

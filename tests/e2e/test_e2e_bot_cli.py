@@ -49,6 +49,7 @@ async def test_three_bots_of_one_key_record_and_summarise(world: MakeWorld, tmp_
 
 async def test_ctrl_c_ends_cleanly_with_a_summary(world: MakeWorld) -> None:
     w = world()
+    await w.bot(tone=440.0, at=(10.0, 10.0))  # someone to hear: a silent mix is not sent (DTX)
     code, out, err = await _run_cli("--server", w.server.base, "--room", w.room, "--api-key", w.member_key(),
                                     "--ice-addresses", "127.0.0.1", "--wander", stop_after=4.0)
     assert code == 0, err
