@@ -197,6 +197,8 @@ class PacketBuffer:
             self._last_played_seq = packet.seq
             self._concealing = 0
             self._quiet = _rms(pcm) < QUIET_RMS
+            if self._quiet and pcm.size == FRAME_VALUES:
+                return None  # a DTX refresh or a silence tail: nothing to mix (nobody hears -55 dBov)
             return pcm
         later = min(self._packets) if self._packets else None
         if later is not None and later - ts < FRAME_SAMPLES:  # a shorter packet came before: realign

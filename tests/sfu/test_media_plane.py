@@ -314,3 +314,46 @@ async def test_a_plane_given_the_servers_lag_probe_reports_it_and_leaves_it_runn
         await plane.close()
     assert lag.running
     await lag.stop()
+
+
+class Spurts:
+    """Talk spurts: 0.5 s of a 440 Hz tone with 10 ms fades, then 0.7 s of digital silence."""
+
+    PERIOD, TALK, FADE = 57600, 24000, 480
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next_frame(self) -> np.ndarray:
+        idx = np.arange(self.n, self.n + 960)
+        self.n += 960
+        pos = idx % self.PERIOD
+        envelope = np.clip(np.minimum(pos, self.TALK - pos) / self.FADE, 0.0, 1.0)
+        return np.round(8000 * envelope * np.sin(2 * np.pi * 440 * idx / 48000)).astype(np.int16)
+
+
+async def test_talk_spurts_through_dtx_both_ways_without_clicks_or_pumping(harness_factory) -> None:
+    """The talker's bot sends DTX between spurts; the listener's mix is then silent and the plane
+    sends it DTX too. Neither edge may click, and every spurt must sound the same."""
+    h = harness_factory()
+    me = await h.join("r", "me", tone=None, at=(10, 10, 0), keep=True)
+    await h.join("r", "talker", tone=None, source=Spurts(), at=(8, 10, 0))
+    await asyncio.sleep(6.5)
+    room = h.plane.stats()["rooms_detail"]["r"]
+    talker, listener = room["sessions"]["talker"], room["sessions"]["me"]
+    assert talker["silent_ticks"] > 100 and talker["concealed"] <= 2  # DTX in: silence, not loss
+    assert listener["encode_skipped"] > 100  # DTX out: the silent mix cost no encode
+    assert me.recorder.gaps == 0 and me.recorder.dtx_gaps >= 3
+
+    left = me.recorder.samples(5.0)[:, 0].astype(np.int32)
+    steady_step = 2 * np.pi * 440 / 48000 * 8000 * distance_gain(np.array([2.0]), Acoustics())[0]
+    assert np.abs(np.diff(left)).max() <= 1.3 * steady_step + 40  # no click at any edge
+    # every spurt alike: the RMS of each one's middle within 1 dB of the others, and silence between
+    frames = left[: left.size // 960 * 960].reshape(-1, 960)
+    rms = np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
+    loud = rms > 0.5 * rms.max()
+    assert loud.sum() >= 60 and (~loud).sum() >= 80
+    spurts = np.split(rms, np.flatnonzero(np.diff(loud.astype(int))) + 1)
+    middles = [20 * np.log10(s[2:-2].mean()) for s in spurts if s.size > 10 and s.min() > 0.5 * rms.max()]
+    assert len(middles) >= 3 and max(middles) - min(middles) < 1.0, middles
+    assert rms[~loud].min() < 1.0  # the pauses are digital silence, not comfort noise or a tail
