@@ -67,9 +67,11 @@ async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any
         assert json.loads(await proc.stdout.readline()) == {"connected": True}
         await asyncio.sleep(2.0)  # warm up
         plane.stats()  # resets the CPU window
-        cpu0, t0 = time.process_time(), time.monotonic()
+        cpu0, t0, threads0 = time.process_time(), time.monotonic(), _thread_cpu()
         await asyncio.sleep(seconds)
-        cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
+        elapsed = time.monotonic() - t0
+        cpu = (time.process_time() - cpu0) / elapsed
+        threads = {k: (v - threads0.get(k, 0.0)) / elapsed for k, v in _thread_cpu().items()}
         stats = plane.stats()
         proc.stdin.write(b"done\n")
         await proc.stdin.drain()
@@ -85,6 +87,8 @@ async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any
         "participants": count,
         "server_cpu_percent": round(100 * cpu, 1),
         "cpu_percent_per_participant": round(100 * cpu / count, 2),
+        "loop_thread_cpu_percent": round(100 * threads.get("loop", 0.0), 1),
+        "mix_threads_cpu_percent": round(100 * threads.get("mix", 0.0), 1),
         "loop_lag_ms": stats["event_loop_lag_ms"],
         "tick_lateness_ms": room["tick_lateness_ms"],
         "mix_ms": room["mix_ms"],
@@ -97,6 +101,26 @@ async def _run(count: int, seconds: float, config: MediaConfig) -> dict[str, Any
         "concealed": room["concealed"],
         "bots_received": sum(done["received"]),
     }
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's event-loop thread and of its mix workers (Linux /proc)."""
+    import os
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        kind = "loop" if thread is threading.main_thread() else "mix" if thread.name.startswith("hubbub-mix") else None
+        if kind is None or thread.native_id is None:
+            continue
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def _audio_level_figures() -> dict[str, float]:
@@ -172,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", default="5,10,20", help="participant counts to measure")
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per count")
     parser.add_argument("--bitrate", type=int, default=64000)
+    parser.add_argument("--aiortc-send", action="store_true",
+                        help="send through aiortc's sender tasks instead of the room's direct path (A/B)")
     parser.add_argument("--placement", action="store_true",
                         help="only compare mix+encode on the loop / mix on loop / all in a worker (no peers)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -186,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):
-        config = MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK))
+        config = MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK),
+                             direct_send=not args.aiortc_send)
         result = asyncio.run(_run(count, args.seconds, config))
         print(json.dumps(result), flush=True)
     return 0

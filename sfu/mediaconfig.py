@@ -32,6 +32,7 @@ class MediaConfig:
     mix_workers: int = 2  # threads that run mix + Opus encode (the mixer's numba kernels and libopus drop the GIL)
     max_sources: int | None = None  # passed to mixer.Mixer (loudest-N when overloaded)
     loop_lag_interval: float = 0.05  # event-loop lag probe period, seconds
+    direct_send: bool = True  # the room writes RTP to the sockets itself (False: aiortc's sender task per packet)
 
     def __post_init__(self) -> None:
         if not 6000 <= self.bitrate <= 510000:

@@ -31,6 +31,7 @@ from .mixencoder import MixEncoder
 from .mixtrack import MixTrack
 from .offercheck import OfferInfo
 from .packetbuffer import PacketBuffer
+from .rtpout import RtpOut
 from .sessionclosed import SessionClosed
 
 logger = logging.getLogger(__name__)
@@ -58,8 +59,10 @@ class Session:
         self._on_ended = on_ended
         self._on_connected = on_connected
         self._gathering = gathering
+        self._config = config
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
+        self.rtp_out: RtpOut | None = None  # the direct send path, once negotiated
         self.encoder = MixEncoder(
             config.bitrate,
             fec=config.fec,
@@ -101,7 +104,9 @@ class Session:
                     tap = audiojitterbuffer.PacketTap(self.buffer.push, self._loop.time)
                     if audiojitterbuffer.install(transceiver.receiver, tap) is None:
                         raise MediaError("this aiortc version has no receiver jitter-buffer slot to tap")
-            self.pc.addTrack(self.track)
+            sender = self.pc.addTrack(self.track)
+            transceiver = next(t for t in self.pc.getTransceivers() if t.sender is sender)
+            self.rtp_out = RtpOut(transceiver, self.track, direct=self._config.direct_send)
             answer = await self.pc.createAnswer()
             assert answer is not None
             munged = with_opus_fmtp(answer.sdp, STEREO_OPUS_FMTP)
@@ -197,7 +202,7 @@ class Session:
             "connection": self.pc.connectionState,
             "sends_audio": self.client_sends_audio,
             "frames_in": self.frames_in,
-            "frames_out": self.track.sent,
+            "frames_out": self.track.sent + (self.rtp_out.sent if self.rtp_out is not None else 0),
             "played": self.buffer.played,
             "concealed": self.buffer.concealed,
             "recovered": self.buffer.recovered,
@@ -205,7 +210,7 @@ class Session:
             "silent_ticks": self.buffer.silent,
             "late": self.buffer.late,
             "dropped_in": self.buffer.shed,
-            "dropped_out": self.track.dropped,
+            "dropped_out": self.track.dropped + (self.rtp_out.dropped if self.rtp_out is not None else 0),
             "buffer_depth": self.buffer.buffered,
             "added_delay_frames": self.buffer.depth,
             "encoded": self.encoder.encoded,

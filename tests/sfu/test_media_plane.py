@@ -357,3 +357,21 @@ async def test_talk_spurts_through_dtx_both_ways_without_clicks_or_pumping(harne
     middles = [20 * np.log10(s[2:-2].mean()) for s in spurts if s.size > 10 and s.min() > 0.5 * rms.max()]
     assert len(middles) >= 3 and max(middles) - min(middles) < 1.0, middles
     assert rms[~loud].min() < 1.0  # the pauses are digital silence, not comfort noise or a tail
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_both_send_paths_deliver_and_keep_rtcp_sender_reports_true(harness_factory, direct: bool) -> None:
+    """The room writes RTP to the socket itself (direct) or through aiortc's sender task; either way
+    the listener hears every tick and the RTCP sender reports count what was really sent."""
+    h = harness_factory(direct_send=direct)
+    me = await h.join("r", "me", tone=None, at=(10, 10, 0))
+    await h.join("r", "talker", tone=440, at=(8, 10, 0))
+    await asyncio.sleep(3.5)  # RTCP sender reports come every 0.5-1.5 s
+    session = h.plane.rooms["r"].sessions["me"]
+    assert session.rtp_out is not None and session.rtp_out.direct is direct
+    via_direct, via_aiortc = session.rtp_out.sent, session.track.sent
+    assert (via_direct > 100 and via_aiortc == 0) if direct else (via_aiortc > 100 and via_direct == 0)
+    assert me.recorder.frames >= 150 and me.recorder.gaps == 0
+    stats = await me.transceiver.receiver.getStats()
+    remote = [s for s in stats.values() if s.type == "remote-outbound-rtp"]
+    assert remote and 0 < me.recorder.frames - remote[0].packetsSent <= 80  # the last report is <= 1.5 s old
