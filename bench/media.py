@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bitrate", type=int, default=64000)
     parser.add_argument("--aiortc-send", action="store_true",
                         help="send through aiortc's sender tasks instead of the room's direct path (A/B)")
+    parser.add_argument("--aiortc-receive", action="store_true",
+                        help="receive through aiortc's receive path instead of the direct one (A/B)")
     parser.add_argument("--placement", action="store_true",
                         help="only compare mix+encode on the loop / mix on loop / all in a worker (no peers)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"audio_level_per_stereo_frame": _audio_level_figures()}), flush=True)
     for count in (int(c) for c in args.counts.split(",")):
         config = MediaConfig(bitrate=args.bitrate, gathering=GatherPolicy(addresses=LOOPBACK),
-                             direct_send=not args.aiortc_send)
+                             direct_send=not args.aiortc_send, direct_receive=not args.aiortc_receive)
         result = asyncio.run(_run(count, args.seconds, config))
         print(json.dumps(result), flush=True)
     return 0

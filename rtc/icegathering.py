@@ -14,6 +14,7 @@ import asyncio
 import functools
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,23 @@ from .portpool import PortPool, PortRange
 logger = logging.getLogger(__name__)
 
 GATHER_TIMEOUT = 5.0  # seconds for STUN/TURN answers, as aioice
+MediaSink = Callable[[bytes], bool]  # takes an SRTP/SRTCP datagram; False = "not mine, queue it as usual"
+
+
+class MediaStunProtocol(StunProtocol):
+    """aioice's host socket protocol, with one shortcut: RTP and RTCP (first byte 128-191, RFC 7983)
+    are never STUN, so they skip aioice's STUN parse (an exception per packet) and go to
+    ``media_sink`` if one is set, else to aioice's receive queue exactly as before."""
+
+    media_sink: MediaSink | None = None
+
+    def datagram_received(self, data: bytes | str, addr: tuple[Any, ...]) -> None:
+        if isinstance(data, bytes) and data and 127 < data[0] < 192:
+            sink = self.media_sink
+            if sink is None or not sink(data):
+                self.receiver.data_received(data, self.local_candidate.component)
+            return
+        super().datagram_received(data, addr)
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,7 @@ class IceGathering:
 
     async def _component_candidates(self, conn: Connection, component: int, addresses: list[str]) -> list[Candidate]:
         loop = asyncio.get_running_loop()
-        protocols: list[StunProtocol] = []
+        protocols: list[MediaStunProtocol] = []
         try:
             for address in addresses:
                 try:
@@ -95,7 +113,7 @@ class IceGathering:
                     logger.warning("cannot bind an ICE socket on %s: %s", address, exc)
                     continue
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_SOCKET_BUFFER_SIZE)
-                _, protocol = await loop.create_datagram_endpoint(lambda: StunProtocol(conn), sock=sock)
+                _, protocol = await loop.create_datagram_endpoint(lambda: MediaStunProtocol(conn), sock=sock)
                 protocols.append(protocol)
                 bound_host, bound_port = sock.getsockname()[:2]
                 host = self._advertised(bound_host)
@@ -136,7 +154,7 @@ class IceGathering:
         return bound
 
     async def _server_candidates(
-        self, conn: Connection, component: int, protocols: list[StunProtocol]
+        self, conn: Connection, component: int, protocols: list[MediaStunProtocol]
     ) -> list[Candidate]:
         """Server-reflexive (STUN) and relayed (TURN) candidates, as aioice gathers them."""
         tasks: dict[asyncio.Task[tuple[Candidate, StunProtocol | None]], str] = {}
@@ -176,6 +194,17 @@ class IceGathering:
         for error in errors:
             logger.info("candidate not gathered: %s", error)
         return out
+
+
+def set_media_sink(pc: RTCPeerConnection, sink: MediaSink) -> int:
+    """Route the peer's inbound SRTP/SRTCP on our host sockets to ``sink``; how many sockets took it."""
+    count = 0
+    for connection in _ice_connections(pc):
+        for protocol in connection._protocols:
+            if isinstance(protocol, MediaStunProtocol):
+                protocol.media_sink = sink
+                count += 1
+    return count
 
 
 def gathering_errors(pc: RTCPeerConnection) -> list[str]:

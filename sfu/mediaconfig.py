@@ -33,6 +33,7 @@ class MediaConfig:
     max_sources: int | None = None  # passed to mixer.Mixer (loudest-N when overloaded)
     loop_lag_interval: float = 0.05  # event-loop lag probe period, seconds
     direct_send: bool = True  # the room writes RTP to the sockets itself (False: aiortc's sender task per packet)
+    direct_receive: bool = True  # host sockets hand Opus straight to the buffer (False: aiortc's receive path)
 
     def __post_init__(self) -> None:
         if not 6000 <= self.bitrate <= 510000:

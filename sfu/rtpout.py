@@ -7,10 +7,10 @@ the same session, ``sendto`` on the nominated ICE pair's socket, and the sender'
 updated so its RTCP sender reports stay true. aiortc keeps ICE, DTLS, RTCP and SDP.
 
 It needs a few of aiortc's private attributes (checked by :func:`available`, as the jitter-buffer
-swap does). Which path a stream takes is decided once, when it first can send: on an aiortc
-without those attributes, or with a TURN-relayed pair (aioice relays asynchronously), every
-packet goes to the fallback MixTrack (aiortc's own sender) instead. One path per stream keeps
-its sequence numbers and timestamps continuous.
+swap does). On an aiortc without them every packet goes to the fallback MixTrack (aiortc's own
+sender) instead, for the stream's whole life: one path per stream keeps its sequence numbers and
+timestamps continuous. A TURN-relayed pair needs nothing special: its transport's ``sendto``
+wraps the datagram for the relay, as aiortc's own send does.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class RtpOut:
             return
         if self.direct is None:
             codecs = getattr(self._transceiver, "_codecs", None) or []
-            self.direct = type(pair.protocol) is StunProtocol and bool(codecs)
-            if not self.direct:  # TURN-relayed pairs go through aioice's relay logic: aiortc's path
+            self.direct = isinstance(pair.protocol, StunProtocol) and bool(codecs)
+            if not self.direct:
                 self._fallback.feed(payload, pts)
                 return
             self._payload_type = int(codecs[0].payloadType)

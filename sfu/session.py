@@ -20,8 +20,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rtc import audiojitterbuffer
 from rtc.audioformat import FRAME_SAMPLES
-from rtc.icegathering import IceGathering
-from rtc.opussdp import STEREO_OPUS_FMTP, with_opus_fmtp
+from rtc.icegathering import IceGathering, set_media_sink
+from rtc.opussdp import STEREO_OPUS_FMTP, opus_payload_types, with_opus_fmtp
 from rtc.ownedtask import cancel_and_wait
 from rtc.portpool import PortsExhausted
 
@@ -31,6 +31,7 @@ from .mixencoder import MixEncoder
 from .mixtrack import MixTrack
 from .offercheck import OfferInfo
 from .packetbuffer import PacketBuffer
+from .rtpin import RtpIn
 from .rtpout import RtpOut
 from .sessionclosed import SessionClosed
 
@@ -63,6 +64,7 @@ class Session:
         self.pc = RTCPeerConnection(config.rtc_configuration())
         self.track = MixTrack(config.outbound_queue_frames)
         self.rtp_out: RtpOut | None = None  # the direct send path, once negotiated
+        self.rtp_in: RtpIn | None = None  # the direct receive path, once negotiated
         self.encoder = MixEncoder(
             config.bitrate,
             fec=config.fec,
@@ -111,6 +113,10 @@ class Session:
             assert answer is not None
             munged = with_opus_fmtp(answer.sdp, STEREO_OPUS_FMTP)
             await self.pc.setLocalDescription(RTCSessionDescription(sdp=munged, type="answer"))
+            if self._config.direct_receive:  # our host sockets hand Opus straight to the buffer
+                self.rtp_in = RtpIn(transceiver.receiver, set(opus_payload_types(munged)), self.buffer.push,
+                                    self._loop.time)
+                set_media_sink(self.pc, self.rtp_in.handle)
         except MediaError:
             raise
         except PortsExhausted as exc:
