@@ -19,9 +19,6 @@ import multiprocessing
 import os
 import platform
 import random
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,9 +31,10 @@ import aiohttp
 
 from rtc.looplagmonitor import LoopLagMonitor
 
+from bench.serverprocess import Server, proc_cpu_seconds
+
 SIGNUP_SECRET = "fanout-signup-secret"
 PASSWORD = "fanout password 1"
-_LISTENING = re.compile(r"hubbub listening on (http://\S+?)/?$")
 
 
 @dataclass
@@ -67,52 +65,6 @@ class FanoutResult:
     def keeps_up(self) -> bool:
         """The issue's bar: p99 below 100 ms with every client still connected."""
         return self.delay_p99_ms < self.target_p99_ms and self.disconnected_clients == 0
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-class Server:
-    """A `hubbub serve` child process on a free port with a throwaway data directory."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[str] | None = None
-        self.base = ""
-
-    def start(self) -> None:
-        """Start and wait for the 'listening' line."""
-        env = dict(os.environ, HUBBUB_SIGNUP_SECRET=SIGNUP_SECRET)
-        cmd = [sys.executable, "-m", "web.cli", "serve", "--port", "0", "--data-dir", str(self.data_dir),
-               "--bcrypt-cost", "4", "--login-rate-per-ip", "1000000", "--login-rate-per-username", "1000000",
-               "--log-level", "WARNING"]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("hubbub serve exited before listening")
-            if m := _LISTENING.search(line.strip()):
-                self.base = m.group(1)
-                return
-        raise RuntimeError("hubbub serve did not start in 30 s")
-
-    def stop(self) -> None:
-        """SIGTERM (graceful shutdown), then wait."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 async def _setup_room(http: aiohttp.ClientSession, base: str, n: int) -> tuple[str, list[tuple[str, str]]]:
@@ -330,7 +282,7 @@ async def run_fanout(base: str, server_pid: int, *, clients: int = 200, rate: fl
 async def measure(clients: int, rate: float, duration: float, warmup: float, procs: int = 2) -> FanoutResult:
     """Start a server process, measure, stop it."""
     with tempfile.TemporaryDirectory(prefix="hubbub-fanout-") as tmp:
-        server = Server(Path(tmp) / "data")
+        server = Server(Path(tmp) / "data", SIGNUP_SECRET)
         server.start()
         try:
             assert server.proc is not None

@@ -12,7 +12,7 @@ from audiocheck import at_time, onsets
 from world import MakeWorld
 
 from bots import ClickSource, ToneSource
-from bench.fanout import proc_cpu_seconds
+from bench.serverprocess import proc_cpu_seconds
 
 WINDOW_S = 20.0
 
