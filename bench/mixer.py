@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from bench.cliargs import counts, parse
 from mixer.acoustics import Acoustics
 from mixer.layout import FRAME_VALUES
 from mixer.mixer import Mixer
@@ -170,16 +171,6 @@ def plot(results: list[dict[str, Any]], path: str) -> None:
     plt.close(fig)
 
 
-def _counts(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc
-    if not values or any(v < 1 or v > 20_000 for v in values):
-        raise argparse.ArgumentTypeError("participant counts must be in 1..20000")
-    return values
-
-
 def _fractions(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
@@ -193,7 +184,7 @@ def _fractions(text: str) -> list[float]:
 def parser() -> argparse.ArgumentParser:
     """The command line of `hubbub bench mixer` / `python -m bench.mixer`."""
     p = argparse.ArgumentParser(prog="hubbub bench mixer", description=__doc__)
-    p.add_argument("--n", type=_counts, default=list(DEFAULT_N), help="room sizes (default 2,10,50,100,200,500,1000)")
+    p.add_argument("--n", type=counts(1, 20_000), default=list(DEFAULT_N), help="room sizes (default 2,10,50,100,200,500,1000)")
     p.add_argument("--talking", type=_fractions, default=[1.0, 0.1], help="fractions talking (default 1,0.1)")
     p.add_argument("--ticks", type=int, default=200, help="timed ticks per case for the mixer (default 200)")
     p.add_argument("--radius", type=float, default=10.0, help="audible radius in metres (default 10)")
@@ -213,10 +204,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print a table, optionally write JSON and a plot; 0 on success, 2 on bad arguments."""
     p = parser()
-    try:
-        args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    args = parse(p, sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
     if args.ticks < 1 or args.blas_threads < 1 or args.radius <= 0 or args.area_per_person <= 0 \
             or args.reference_budget <= 0:
         p.print_usage(sys.stderr)
