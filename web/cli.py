@@ -13,10 +13,11 @@ commands:
   bench mixer     run the spatial mixing benchmark (hubbub bench mixer --help)
   bench media     measure the media plane with real bot peers (hubbub bench media --help)
   bench fanout    measure position fan-out to many WebSocket clients (hubbub bench fanout --help)
+  bench capacity  how many participants one server process holds in a room (hubbub bench capacity --help)
   bot             run headless bot participants (hubbub bot --help)
 """
 
-BENCHES = {"mixer": "bench.mixer", "media": "bench.media", "fanout": "bench.fanout"}
+BENCHES = {"mixer": "bench.mixer", "media": "bench.media", "fanout": "bench.fanout", "capacity": "bench.capacity"}
 BENCH_EXTRA = ("matplotlib", "threadpoolctl")  # what `pip install 'hubbub[bench]'` adds
 
 
