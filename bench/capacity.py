@@ -40,7 +40,7 @@ from bench.cpuquota import CpuQuota
 from bench.lightclient import LOOPBACK, Seat
 from bench.loadworker import WorkerJob, summary_of, worker_main
 from bench.opusclip import Clip, dtx_clip, silence_clip, tone_clip
-from bench.serverprocess import Server, proc_cpu_seconds
+from bench.serverprocess import Server, machine_busy_seconds, proc_cpu_seconds
 
 TARGET_FPS = 49.5
 SPACING_M = 2.0
@@ -226,14 +226,14 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
             pipe.send((t0, t1))
         say(f"  warming up {warmup:g} s, measuring {seconds:g} s")
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
-        cpu0 = proc_cpu_seconds(server.pid)
+        cpu0, busy0 = proc_cpu_seconds(server.pid), machine_busy_seconds()
         throttled0 = quota.throttled_seconds() if quota else 0.0
         samples = []
         for at in [t0 + k * HEALTH_WINDOW_S for k in range(1, math.ceil(seconds / HEALTH_WINDOW_S))]:
             await asyncio.sleep(max(0.0, at - time.monotonic()))
             samples.append(await _health_room(server.base, room))
         await asyncio.sleep(max(0.0, t1 - time.monotonic()))
-        cpu1 = proc_cpu_seconds(server.pid)
+        cpu1, busy1 = proc_cpu_seconds(server.pid), machine_busy_seconds()
         throttled1 = quota.throttled_seconds() if quota else 0.0
         samples.append(await _health_room(server.base, room))
         parts = await _gather_messages(workers, "done", time.monotonic() + 60, lambda msg: None)
@@ -245,6 +245,7 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
     last = samples[-1]
     generator = summary_of(parts)
     generator["cpu_percent"] = round(100 * generator.pop("cpu_seconds") / seconds, 1)
+    others = 100 * (busy1 - busy0) / seconds - cpu - generator["cpu_percent"]
     return {
         "n": n, "talking_fraction": scenario.talking, "talkers": sum(s.clip == "tone" for s in all_seats),
         "dtx": scenario.dtx, "cpu_quota": scenario.cpu_quota, "seconds": seconds, "warmup_s": warmup,
@@ -260,6 +261,7 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
                                             "frames_out_per_s", "connected")},
         "throttled_s": round(throttled1 - throttled0, 2) if quota else None,
         "load_generator": generator,
+        "other_processes_cpu_percent": round(max(0.0, others), 1),  # the rest of a shared machine, same window
         "loadavg_before": loadavg,
     }
 
@@ -282,6 +284,7 @@ def cases(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "server_cpu_percent": spread([r["server_cpu_percent"] for r in group]),
                 "frames_per_s_min": spread([r["frames_per_s_min"] for r in group]),
                 "frames_per_s_median": spread([r["frames_per_s_median"] for r in group]),
+                "other_processes_cpu_percent": spread([r.get("other_processes_cpu_percent") for r in group]),
                 "media_ms": {name: {q: spread([r["media_ms"].get(name, {}).get(q) for r in group]) for q in ("p50", "p99")}
                              for name in sorted({k for r in group for k in r["media_ms"]})},
                 "holds": all(r["holds"] for r in group),
@@ -307,11 +310,12 @@ def _range(values: list[Any], digits: int = 2) -> str:
 
 
 def table(summary: list[dict[str, Any]]) -> str:
-    """The human-readable report: one row per scenario and N, ranges over repeated runs."""
+    """The human-readable report: one row per scenario and N, ranges over repeated runs ("others %": CPU that
+    the rest of the machine used meanwhile, in % of one core)."""
     extra = sorted({k for c in summary for k in c["media_ms"]} - {"tick_lateness_ms", "event_loop_lag_ms"})
     head = (f"{'scenario':<28} {'N':>3} {'runs':>4} {'CPU %/part.':>11} {'server %':>11} {'fps min':>11} "
             f"{'fps median':>11} {'late p50 ms':>11} {'late p99 ms':>11} "
-            + " ".join(f"{name.removesuffix('_ms') + ' p50':>14}" for name in extra) + f" {'holds':>5}")
+            + " ".join(f"{name.removesuffix('_ms') + ' p50':>14}" for name in extra) + f" {'others %':>11} {'holds':>5}")
     lines = [head, "-" * len(head)]
     for c in summary:
         late = c["media_ms"].get("tick_lateness_ms", {"p50": [None, None], "p99": [None, None]})
@@ -320,7 +324,7 @@ def table(summary: list[dict[str, Any]]) -> str:
             f"{_range(c['server_cpu_percent'], 1):>11} {_range(c['frames_per_s_min'], 1):>11} "
             f"{_range(c['frames_per_s_median'], 1):>11} {_range(late['p50'], 1):>11} {_range(late['p99'], 1):>11} "
             + " ".join(f"{_range(c['media_ms'].get(name, {}).get('p50', [None, None])):>14}" for name in extra)
-            + f" {'yes' if c['holds'] else 'NO':>5}")
+            + f" {_range(c['other_processes_cpu_percent'], 0):>11} {'yes' if c['holds'] else 'NO':>5}")
     return "\n".join(lines)
 
 
@@ -426,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         late = run["media_ms"].get("tick_lateness_ms", {})
         say(f"  {run['cpu_percent_per_participant']:.2f} % of a core per participant, frames/s min "
             f"{run['frames_per_s_min']:.1f} median {run['frames_per_s_median']:.1f}, tick lateness p50/p99 "
-            f"{late.get('p50')}/{late.get('p99')} ms, load generator {run['load_generator']['cpu_percent']} % CPU")
+            f"{late.get('p50')}/{late.get('p99')} ms; CPU of the load generator {run['load_generator']['cpu_percent']} %, "
+            f"of other processes {run['other_processes_cpu_percent']} %")
         runs.append(run)
     all_runs = previous + runs
     summary = cases(all_runs)
