@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"capacity: N={','.join(map(str, args.n))}, {scenario.label}; {args.seconds:g} s windows after "
         f"{args.warmup:g} s warm-up, {args.runs} run(s) each; load average {os.getloadavg()[0]:.2f}")
     runs = []
-    todo = [(n, k) for n in args.n for k in range(args.runs)]
+    todo = [(n, k) for k in range(args.runs) for n in args.n]  # repeats alternate: drift spreads over every N
     for index, (n, k) in enumerate(todo, 1):
         say(f"[{index}/{len(todo)}] N={n} run {k + 1}/{args.runs}")
         run = asyncio.run(run_once(n, scenario, seconds=args.seconds, warmup=args.warmup,
