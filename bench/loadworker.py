@@ -24,6 +24,7 @@ from rtc.looplagmonitor import LoopLagMonitor
 
 CONNECT_TIMEOUT = 30.0
 CONNECTING_AT_ONCE = 3  # DTLS handshakes are CPU work on both sides: a few at a time
+DTX_GRACE = 0.6  # s after the window: longer than a DTX interval (400-420 ms)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ async def _work(job: WorkerJob, pipe: Connection) -> None:
             for c in clients:
                 c.track.lateness = None
             await lag.stop()
+            await asyncio.sleep(DTX_GRACE)  # a DTX gap open at t1 is closed by the packet after it
             listeners = {c.seat.device: asdict(count_frames(c.tap.arrivals, t0, t1)) for c in clients}
             lags = lag.lag.values()
             pipe.send(("done", {

@@ -10,22 +10,23 @@ import time
 import pytest
 
 from bench.cpuquota import CPU_MOUNT, CpuQuota
-from bench.opusclip import MAX_DTX_BYTES, Clip, dtx_clip, silence_clip, tone_clip
+from bench.opusclip import Clip, dtx_clip, silence_clip, tone_clip
 from bench.packettrack import PacketTrack
 from bench.serverprocess import proc_cpu_seconds
 from rtc.audioformat import FRAME_SAMPLES
+from rtc.libopus import is_dtx
 
 
 def test_talkers_and_quiet_clients_without_dtx_send_fifty_packets_a_second() -> None:
     for clip in (tone_clip(), silence_clip()):
-        assert all(f is not None and len(f) > MAX_DTX_BYTES for f in clip.frames)
+        assert all(f is not None and not is_dtx(f) for f in clip.frames)
         assert clip.packets_per_second == 50.0
     assert min(len(f or b"") for f in tone_clip().frames) > 40  # 32 kbit/s is ~80 bytes a frame
 
 
 def test_dtx_clip_is_one_refresh_packet_then_silence_as_libopus_sends_it() -> None:
     clip = dtx_clip()
-    assert clip.frames[0] is not None and len(clip.frames[0]) > MAX_DTX_BYTES
+    assert clip.frames[0] is not None and not is_dtx(clip.frames[0])
     assert all(f is None for f in clip.frames[1:])  # 1-byte DTX frames: WebRTC does not send them
     assert len(clip.frames) == 21  # libopus 1.3-1.6: a refresh every 21st frame, 420 ms apart
     assert clip.packets_per_second == pytest.approx(50 / 21)
