@@ -66,7 +66,9 @@ class Mixer(Room):
                 f[:PREV], f[PREV:2 * PREV], n, src, _acoustics_row(self._acoustics, self._prev_acoustics),
                 keys1, factors1, keys0, factors0)
             if self._max_sources is not None:
+                audible = int(indptr[-1])
                 indptr, cols, gains = self._cap(src, weight, indptr, cols, gains)
+                result.capped = max(0, audible - int(indptr[-1]))
         else:
             self._prev_kept = self._prev_kept[:0]
             indptr, cols = np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.int64)

@@ -43,6 +43,7 @@ class MixResult:
     activity: dict[str, Activity]
     dropped: tuple[str, ...] = ()  # participants whose frame was malformed (not int16 x 1920) and was ignored
     pairs: int = 0  # (listener, source) pairs actually mixed this tick
+    capped: int = 0  # audible pairs left out by the max_sources cap (each listener's least audible)
 
 
 @dataclass
@@ -102,9 +103,7 @@ class Room:
     def __init__(self, acoustics: Acoustics | None = None, *, max_sources: int | None = None) -> None:
         if acoustics is not None and not isinstance(acoustics, Acoustics):
             raise TypeError("acoustics must be an Acoustics")
-        if max_sources is not None and (isinstance(max_sources, bool) or not isinstance(max_sources, int)
-                                        or max_sources < 1):
-            raise ValueError("max_sources must be a positive integer or None")
+        _check_max_sources(max_sources)
         self._acoustics = acoustics or Acoustics()
         self._prev_acoustics = self._acoustics
         self._max_sources = max_sources
@@ -238,6 +237,17 @@ class Room:
             table = self._compiled[prev] = (keys[order], factors[order])
         return table
 
+    @property
+    def max_sources(self) -> int | None:
+        """Each listener's cap on mixed sources (its loudest at the listener; None = no cap)."""
+        return self._max_sources
+
+    @max_sources.setter
+    def max_sources(self, value: int | None) -> None:
+        """Change the cap from the next tick (pairs leaving or entering fade over that tick)."""
+        _check_max_sources(value)
+        self._max_sources = value
+
     def preference_boost(self) -> float:
         """The largest factor any listener's preference applies (>= 1): bounds a pair's gain for skipping."""
         factors = [g for prefs in (self._prefs, self._prev_prefs) for m, g in prefs.values() if not m]
@@ -318,3 +328,8 @@ class Room:
             self._prev_prefs = dict(self._prefs)
             self._prefs_changed = False
             self._compiled.pop(True, None)
+
+
+def _check_max_sources(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError("max_sources must be a positive integer or None")

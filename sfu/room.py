@@ -32,6 +32,7 @@ from rtc.rollingstats import RollingStats
 
 from .mediaconfig import MediaConfig
 from .mixerops import MixerLike, MixerOp, RemoveParticipant, apply
+from .overload import OverloadControl
 from .session import Session
 from .sessionclosed import SessionClosed
 from .tickschedule import TickSchedule
@@ -57,6 +58,7 @@ class TickOutput:
     encode_s: float = 0.0
     mix_cpu_s: float = 0.0  # worker-thread CPU time: immune to other load on a shared machine
     encode_cpu_s: float = 0.0
+    capped: int = 0
     errors: int = 0
 
 
@@ -91,6 +93,9 @@ class Room:
         self.mix_cpu = RollingStats(500)
         self.encode_cpu = RollingStats(500)
         self.loop_time = RollingStats(500)  # event-loop time spent per tick (gather + hand-off)
+        self.overload = OverloadControl()
+        self.capped = 0  # (listener, source) pairs left out under load, summed over ticks
+        self._last_lateness = 0.0
         self._rates: dict[str, tuple[float, float]] = {}
         self._prev: dict[str, tuple[int, int]] = {}
         self._prev_at = 0.0
@@ -150,7 +155,8 @@ class Room:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 started = loop.time()
-                self.lateness.add(max(0.0, started - schedule.deadline))
+                self._last_lateness = max(0.0, started - schedule.deadline)
+                self.lateness.add(self._last_lateness)
                 await self._tick(loop, schedule.index)
                 schedule.advance(loop.time())
                 self.skipped = schedule.skipped
@@ -169,12 +175,13 @@ class Room:
         ops, self._ops = self._ops, []
         self.ticks += 1
         gathered = time.perf_counter()
-        out = await loop.run_in_executor(self._executor, self._work, ops, sources, listeners)
+        out = await loop.run_in_executor(self._executor, self._work, ops, sources, listeners, self._last_lateness)
         returned = time.perf_counter()
         for session, payload in out.packets:  # one pass straight to the sockets, no task per packet
             if not session.closing and session.rtp_out is not None:
                 session.rtp_out.send(payload, session.out_pts)
         self.errors += out.errors
+        self.capped += out.capped
         self.decode_time.add(out.decode_s)
         self.decode_cpu.add(out.decode_cpu_s)
         self.mix_time.add(out.mix_s)
@@ -190,8 +197,10 @@ class Room:
             self._once_a_second(loop.time())
         self.loop_time.add((gathered - started) + (time.perf_counter() - returned))
 
-    def _work(self, ops: list[MixerOp], sources: list[Session], listeners: list[Session]) -> TickOutput:
-        """Worker thread: sources' frames, control ops, mix, encode. Never touches asyncio objects."""
+    def _work(self, ops: list[MixerOp], sources: list[Session], listeners: list[Session], lateness: float
+              ) -> TickOutput:
+        """Worker thread: sources' frames, control ops, mix, encode, quality under load. Never touches
+        asyncio objects."""
         out = TickOutput()
         frames: dict[str, np.ndarray] = {}
         td, cd = time.perf_counter(), time.thread_time()
@@ -210,7 +219,12 @@ class Room:
             return out
         t1, c1 = time.perf_counter(), time.thread_time()
         outputs = result.outputs
+        out.capped = int(getattr(result, "capped", 0))
+        complexity = self.overload.quality.complexity
+        if complexity is None:
+            complexity = self.config.opus_complexity
         for session in listeners:
+            session.encoder.set_complexity(complexity)
             try:
                 payload = session.encoder.encode(outputs.get(session.participant_id))
             except (libopus.OpusError, ValueError) as exc:
@@ -220,9 +234,21 @@ class Room:
             if payload is not None:
                 out.packets.append((session, payload))
         out.mix_s, out.mix_cpu_s = t1 - t0, c1 - c0
-        out.encode_s, out.encode_cpu_s = time.perf_counter() - t1, time.thread_time() - c1
+        done = time.perf_counter()
+        out.encode_s, out.encode_cpu_s = done - t1, time.thread_time() - c1
         out.activity = dict(result.activity)
+        if self.overload.update(done - td, lateness):
+            self._set_quality()
         return out
+
+    def _set_quality(self) -> None:
+        """Worker thread (the only one touching the mixer): apply the overload level's source cap."""
+        quality = self.overload.quality
+        cap = quality.max_sources if quality.max_sources is not None else self.config.max_sources
+        self.mixer.max_sources = cap
+        complexity = self.config.opus_complexity if quality.complexity is None else quality.complexity
+        logger.info("room %s: quality level %d (sources per listener %s, Opus complexity %d)", self.room_id,
+                    self.overload.level, "all" if cap is None else cap, complexity)
 
     def _once_a_second(self, now: float) -> None:
         elapsed = max(now - self._prev_at, 1e-6)
@@ -253,6 +279,9 @@ class Room:
             "errors": self.errors,
             "frames_in_per_s": round(sum(r[0] for r in self._rates.values()), 2),
             "frames_out_per_s": round(sum(r[1] for r in self._rates.values()), 2),
+            "quality_level": self.overload.level,
+            "quality_raised": self.overload.raised,
+            "capped_pairs": self.capped,
             "concealed": sum(s.buffer.concealed for s in self.sessions.values()),
             "altered": sum(s.buffer.altered for s in self.sessions.values()),
             "decode_ms": self.decode_time.summary(1000),

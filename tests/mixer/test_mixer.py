@@ -395,3 +395,19 @@ def test_headings_normalise_and_acoustics_switch() -> None:
     mixer.set_acoustics(Acoustics(audible_radius=1.0))
     mixer.mix({"src": frame[2]})
     assert not mixer.mix({"src": frame[2]}).outputs["me"].any()
+
+
+def test_max_sources_can_change_between_ticks_and_reports_what_it_left_out(rng: np.random.Generator) -> None:
+    mixer = Mixer()
+    for i, x in enumerate((0.0, 1.0, 2.0, 3.0)):
+        mixer.add(f"p{i}", x, 0.0, 0.0)
+    frames = {f"p{i}": (rng.standard_normal(1920) * 3000).astype(np.int16) for i in range(4)}
+    full = mixer.mix(frames)
+    assert full.capped == 0 and full.pairs == 12
+    mixer.max_sources = 1
+    capped = [mixer.mix(frames) for _ in range(2)][-1]  # the first capped tick fades the others out
+    assert capped.pairs == 4 and capped.capped == 8
+    mixer.max_sources = None
+    assert [mixer.mix(frames) for _ in range(2)][-1].pairs == 12
+    with pytest.raises(ValueError):
+        mixer.max_sources = 0
