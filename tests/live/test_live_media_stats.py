@@ -18,7 +18,8 @@ from bots.client import Bot, BotOptions
 
 SAMPLE = re.compile(r'^(hubbub_media_\w+)(?:\{(.*)\})? (\S+)$')
 ROOM_FIELDS = {"participants", "media_sessions", "connected", "frames_in_per_s", "frames_out_per_s", "concealed",
-               "ticks", "skipped_ticks", "tick_lateness_ms", "mix_ms", "sessions"}
+               "altered", "quality_level", "quality_raised", "capped_pairs", "ticks", "skipped_ticks",
+               "tick_lateness_ms", "decode_ms", "mix_ms", "encode_ms", "sessions"}
 
 
 def _metrics(text: str) -> dict[tuple[str, str], float]:
@@ -99,7 +100,8 @@ async def test_two_bots_on_one_key_show_up_as_live_media(make_live: MakeLive) ->
         # two sources at 50 frames/s each; generous bounds for a loaded CI machine
         assert 40 <= detail["frames_in_per_s"] <= 130 and 40 <= detail["frames_out_per_s"] <= 130, detail
         assert detail["ticks"] > 0 and _is_number(detail["concealed"])
-        for window in ("tick_lateness_ms", "mix_ms"):
+        assert detail["quality_level"] == 0 and detail["altered"] >= 0  # two talkers: no load to shed
+        for window in ("tick_lateness_ms", "decode_ms", "mix_ms", "encode_ms"):
             assert all(_is_number(detail[window][k]) for k in ("p50", "p99", "max")), detail[window]
             assert 0 <= detail[window]["p50"] <= detail[window]["p99"] < 1000
         assert len(detail["sessions"]) == 2
@@ -110,7 +112,9 @@ async def test_two_bots_on_one_key_show_up_as_live_media(make_live: MakeLive) ->
         assert samples[("hubbub_media_participants", label)] == 2
         assert samples[("hubbub_media_sessions_connected", label)] == 2
         assert samples[("hubbub_media_frames_in_per_second", label)] > 0
-        for family in ("hubbub_media_tick_lateness_seconds", "hubbub_media_mix_seconds"):
+        assert samples[("hubbub_media_quality_level", label)] == 0
+        for family in ("hubbub_media_tick_lateness_seconds", "hubbub_media_decode_seconds", "hubbub_media_mix_seconds",
+                       "hubbub_media_encode_seconds"):
             p50 = samples[(family, f'room="{room}",quantile="0.5"')]
             p99 = samples[(family, f'room="{room}",quantile="0.99"')]
             assert 0 <= p50 <= p99 < 1.0
