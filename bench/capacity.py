@@ -57,21 +57,23 @@ class Scenario:
     talking: float
     dtx: bool
     cpu_quota: float | None
+    cpu_period_ms: int = 100  # the CFS period of the quota (Linux's and Docker's default: 100 ms)
 
     @property
     def label(self) -> str:
         """Short name for tables and plot legends."""
-        quota = f", quota {self.cpu_quota:g} core" if self.cpu_quota else ""
+        period = f"/{self.cpu_period_ms} ms" if self.cpu_period_ms != 100 else ""
+        quota = f", quota {self.cpu_quota:g} core{period}" if self.cpu_quota else ""
         return f"{self.talking:.0%} talking{', DTX' if self.dtx else ''}{quota}"
 
     def key(self, run: dict[str, Any]) -> bool:
         """Whether a run of the report belongs to this scenario."""
-        return (run["talking_fraction"], run["dtx"], run["cpu_quota"]) == (self.talking, self.dtx, self.cpu_quota)
+        return scenario_of(run) == self
 
 
 def scenario_of(run: dict[str, Any]) -> Scenario:
     """The scenario a reported run was measured in."""
-    return Scenario(run["talking_fraction"], run["dtx"], run["cpu_quota"])
+    return Scenario(run["talking_fraction"], run["dtx"], run["cpu_quota"], run.get("cpu_period_ms", 100))
 
 
 def seats(n: int, talking: float, dtx: bool, clips: dict[str, Clip]) -> list[Seat]:
@@ -194,14 +196,15 @@ def say(text: str, end: str = "\n") -> None:
 
 
 async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float, per_process: int,
-                   clips: dict[str, Clip]) -> dict[str, Any]:
+                   clips: dict[str, Clip], lift_after: float | None = None) -> dict[str, Any]:
     """One fresh server, n clients, one measuring window: the run's figures."""
     loadavg = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="hubbub-capacity-") as tmp, ExitStack() as stack:
         server = Server(Path(tmp) / "data", SIGNUP_SECRET, ("--ice-addresses", LOOPBACK))
         server.start()
         stack.callback(server.stop)
-        quota = stack.enter_context(CpuQuota(scenario.cpu_quota).on(server.pid)) if scenario.cpu_quota else None
+        quota = stack.enter_context(CpuQuota(scenario.cpu_quota, period_us=scenario.cpu_period_ms * 1000)
+                                    .on(server.pid)) if scenario.cpu_quota else None
         api_key, room = await _setup(server.base, n)
         all_seats = seats(n, scenario.talking, scenario.dtx, clips)
         groups = [tuple(all_seats[k::math.ceil(n / per_process)]) for k in range(math.ceil(n / per_process))]
@@ -229,9 +232,21 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
         cpu0, busy0 = proc_cpu_seconds(server.pid), machine_busy_seconds()
         throttled0 = quota.throttled_seconds() if quota else 0.0
         samples = []
-        for at in [t0 + k * HEALTH_WINDOW_S for k in range(1, math.ceil(seconds / HEALTH_WINDOW_S))]:
-            await asyncio.sleep(max(0.0, at - time.monotonic()))
+        recovered_after = None
+        if quota is not None and lift_after is not None:  # the quota goes: how soon is quality full again?
+            await asyncio.sleep(max(0.0, t0 + lift_after - time.monotonic()))
             samples.append(await _health_room(server.base, room))
+            quota.lift()
+            lifted = time.monotonic()
+            while time.monotonic() < t1:
+                if (await _health_room(server.base, room)).get("quality_level") == 0:
+                    recovered_after = round(time.monotonic() - lifted, 2)
+                    break
+                await asyncio.sleep(0.05)
+        for at in [t0 + k * HEALTH_WINDOW_S for k in range(1, math.ceil(seconds / HEALTH_WINDOW_S))]:
+            if at > time.monotonic():
+                await asyncio.sleep(at - time.monotonic())
+                samples.append(await _health_room(server.base, room))
         await asyncio.sleep(max(0.0, t1 - time.monotonic()))
         cpu1, busy1 = proc_cpu_seconds(server.pid), machine_busy_seconds()
         throttled1 = quota.throttled_seconds() if quota else 0.0
@@ -248,7 +263,10 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
     others = 100 * (busy1 - busy0) / seconds - cpu - generator["cpu_percent"]
     return {
         "n": n, "talking_fraction": scenario.talking, "talkers": sum(s.clip == "tone" for s in all_seats),
-        "dtx": scenario.dtx, "cpu_quota": scenario.cpu_quota, "seconds": seconds, "warmup_s": warmup,
+        "dtx": scenario.dtx, "cpu_quota": scenario.cpu_quota, "cpu_period_ms": scenario.cpu_period_ms,
+        "quota_lifted_after_s": lift_after if quota is not None else None,
+        "full_quality_again_after_s": recovered_after,
+        "seconds": seconds, "warmup_s": warmup,
         "server_cpu_percent": round(cpu, 1), "cpu_percent_per_participant": round(cpu / n, 2),
         "frames_per_s_min": round(fps[0], 2), "frames_per_s_median": round(statistics.median(fps), 2),
         "holds": fps[0] >= TARGET_FPS,
@@ -257,8 +275,9 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
         "duplicates": sum(fc["duplicates"] for fc in listeners.values()),
         "dtx_frames_received": sum(fc["dtx_frames"] for fc in listeners.values()),
         "media_ms": media_windows(samples),
-        "server": {k: last.get(k) for k in ("ticks", "skipped_ticks", "concealed", "frames_in_per_s",
-                                            "frames_out_per_s", "connected")},
+        "server": {k: last.get(k) for k in ("ticks", "skipped_ticks", "concealed", "altered", "frames_in_per_s",
+                                            "frames_out_per_s", "connected", "quality_raised", "capped_pairs")},
+        "quality_level_max": max(int(s.get("quality_level") or 0) for s in samples),  # 0 = full quality throughout
         "throttled_s": round(throttled1 - throttled0, 2) if quota else None,
         "load_generator": generator,
         "other_processes_cpu_percent": round(max(0.0, others), 1),  # the rest of a shared machine, same window
@@ -285,6 +304,7 @@ def cases(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "frames_per_s_min": spread([r["frames_per_s_min"] for r in group]),
                 "frames_per_s_median": spread([r["frames_per_s_median"] for r in group]),
                 "other_processes_cpu_percent": spread([r.get("other_processes_cpu_percent") for r in group]),
+                "quality_level_max": spread([r.get("quality_level_max") for r in group]),
                 "media_ms": {name: {q: spread([r["media_ms"].get(name, {}).get(q) for r in group]) for q in ("p50", "p99")}
                              for name in sorted({k for r in group for k in r["media_ms"]})},
                 "holds": all(r["holds"] for r in group),
@@ -315,7 +335,8 @@ def table(summary: list[dict[str, Any]]) -> str:
     extra = sorted({k for c in summary for k in c["media_ms"]} - {"tick_lateness_ms", "event_loop_lag_ms"})
     head = (f"{'scenario':<28} {'N':>3} {'runs':>4} {'CPU %/part.':>11} {'server %':>11} {'fps min':>11} "
             f"{'fps median':>11} {'late p50 ms':>11} {'late p99 ms':>11} "
-            + " ".join(f"{name.removesuffix('_ms') + ' p50':>14}" for name in extra) + f" {'others %':>11} {'holds':>5}")
+            + " ".join(f"{name.removesuffix('_ms') + ' p50':>14}" for name in extra)
+            + f" {'quality':>7} {'others %':>11} {'holds':>5}")
     lines = [head, "-" * len(head)]
     for c in summary:
         late = c["media_ms"].get("tick_lateness_ms", {"p50": [None, None], "p99": [None, None]})
@@ -324,6 +345,7 @@ def table(summary: list[dict[str, Any]]) -> str:
             f"{_range(c['server_cpu_percent'], 1):>11} {_range(c['frames_per_s_min'], 1):>11} "
             f"{_range(c['frames_per_s_median'], 1):>11} {_range(late['p50'], 1):>11} {_range(late['p99'], 1):>11} "
             + " ".join(f"{_range(c['media_ms'].get(name, {}).get('p50', [None, None])):>14}" for name in extra)
+            + f" {_range(c.get('quality_level_max', [None, None]), 0):>7}"
             + f" {_range(c['other_processes_cpu_percent'], 0):>11} {'yes' if c['holds'] else 'NO':>5}")
     return "\n".join(lines)
 
@@ -392,6 +414,10 @@ def parser() -> argparse.ArgumentParser:
                    "50 packets/s of coded silence")
     p.add_argument("--cpu-quota", type=number(float, 0.01, 64), default=None, metavar="FRACTION",
                    help="run the server in a cgroup v1 cpu group with this fraction of one core (root)")
+    p.add_argument("--cpu-period-ms", type=number(int, 1, 1000), default=100, metavar="MS",
+                   help="CFS period of the quota (default 100, as Linux and Docker; shorter = finer throttling)")
+    p.add_argument("--lift-quota-after", type=number(float, 0), default=None, metavar="S",
+                   help="remove the quota S seconds into the window and report how soon quality is full again")
     p.add_argument("--seconds", type=number(float, 1), default=20.0, help="measuring window per run (default 20)")
     p.add_argument("--warmup", type=number(float, 0), default=5.0,
                    help="seconds after everyone connected (default 5)")
@@ -412,9 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args
     if args.quick:
         args.n, args.seconds, args.warmup = [4], 3.0, 2.0
-    scenario = Scenario(args.talking, args.dtx, args.cpu_quota)
+    scenario = Scenario(args.talking, args.dtx, args.cpu_quota, args.cpu_period_ms)
     if scenario.cpu_quota:
-        CpuQuota(scenario.cpu_quota)  # fail now, not after the first server started
+        CpuQuota(scenario.cpu_quota, period_us=args.cpu_period_ms * 1000)  # fail now, not after a server started
     clips = {c.name: c for c in (tone_clip(), silence_clip(), dtx_clip())}
     previous: list[dict[str, Any]] = []
     if args.append and args.json and Path(args.json).exists():
@@ -426,12 +452,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for index, (n, k) in enumerate(todo, 1):
         say(f"[{index}/{len(todo)}] N={n} run {k + 1}/{args.runs}")
         run = asyncio.run(run_once(n, scenario, seconds=args.seconds, warmup=args.warmup,
-                                   per_process=args.per_process, clips=clips))
+                                   per_process=args.per_process, clips=clips, lift_after=args.lift_quota_after))
         late = run["media_ms"].get("tick_lateness_ms", {})
         say(f"  {run['cpu_percent_per_participant']:.2f} % of a core per participant, frames/s min "
             f"{run['frames_per_s_min']:.1f} median {run['frames_per_s_median']:.1f}, tick lateness p50/p99 "
             f"{late.get('p50')}/{late.get('p99')} ms; CPU of the load generator {run['load_generator']['cpu_percent']} %, "
-            f"of other processes {run['other_processes_cpu_percent']} %")
+            f"of other processes {run['other_processes_cpu_percent']} %; quality level up to "
+            f"{run['quality_level_max']}"
+            + (f", full again {run['full_quality_again_after_s']} s after the quota went"
+               if run["quota_lifted_after_s"] is not None else ""))
         runs.append(run)
     all_runs = previous + runs
     summary = cases(all_runs)

@@ -27,9 +27,12 @@ def _own_group(mount: Path) -> Path:
 class CpuQuota:
     """``fraction`` of one core for one process; a context manager (``with CpuQuota(0.5).on(pid)``)."""
 
-    def __init__(self, fraction: float, mount: Path = CPU_MOUNT) -> None:
+    def __init__(self, fraction: float, mount: Path = CPU_MOUNT, period_us: int = PERIOD_US) -> None:
         if not 0.01 <= fraction <= 64:
             raise ValueError(f"a CPU quota is 0.01 .. 64 cores, got {fraction}")
+        if not 1_000 <= period_us <= 1_000_000:
+            raise ValueError(f"a CFS period is 1 .. 1000 ms, got {period_us} us")
+        self.period_us = period_us
         if not (mount / "cpu.cfs_quota_us").exists():
             raise OSError(f"no cgroup v1 cpu controller at {mount} (needed for --cpu-quota)")
         self.fraction = fraction
@@ -40,11 +43,15 @@ class CpuQuota:
     def on(self, pid: int) -> CpuQuota:
         """Create the group with the quota and move ``pid`` (every thread) into it."""
         self.group.mkdir(exist_ok=True)
-        (self.group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-        (self.group / "cpu.cfs_quota_us").write_text(str(round(self.fraction * PERIOD_US)))
+        (self.group / "cpu.cfs_period_us").write_text(str(self.period_us))
+        (self.group / "cpu.cfs_quota_us").write_text(str(round(self.fraction * self.period_us)))
         (self.group / "cgroup.procs").write_text(str(pid))
         self.pid = pid
         return self
+
+    def lift(self) -> None:
+        """No limit any more (the process stays in the group until release)."""
+        (self.group / "cpu.cfs_quota_us").write_text("-1")
 
     def throttled_seconds(self) -> float:
         """How long the group's tasks were held back by the quota so far (cpu.stat throttled_time)."""

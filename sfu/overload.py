@@ -37,7 +37,7 @@ class OverloadControl:
 
     def __init__(
         self, *, budget: float = 0.010, late_limit: float = 0.015, up_after: int = 2, cooldown: int = 5,
-        down_after: int = 20, max_down_after: int = 250,
+        down_after: int = 15, max_down_after: int = 50,
     ) -> None:
         self.budget = budget  # seconds of worker time per 20 ms tick before it counts as overloaded
         self.late_limit = late_limit  # seconds a tick may start late before it counts
@@ -62,7 +62,7 @@ class OverloadControl:
         """One tick's worker time and how late it started; True when the level changed."""
         self._since_change += 1
         over = tick_seconds > self.budget or lateness > self.late_limit
-        calm = tick_seconds < 0.6 * self.budget and lateness < 0.3 * self.late_limit
+        calm = tick_seconds < 0.6 * self.budget and lateness < 0.5 * self.late_limit
         self._over = self._over + 1 if over else 0
         self._calm = self._calm + 1 if calm else 0
         if over and self._over >= self._up_after and self._since_change >= self._cooldown and \
