@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from auth.errors import AuthError, RateLimited
+from auth.errors import (AuthError, Forbidden, InvalidCredentials, InvalidPassword, InvalidUsername, Overloaded,
+                         RateLimited, SignupSecretInvalid, Unauthenticated)
 from store.errors import Conflict, InvalidValue, LimitExceeded, NotFound, StoreError
 from web.keys import CONFIG
 
@@ -43,16 +44,40 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
 
 
-def _store_status(exc: StoreError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, LimitExceeded):
-        return 429
-    if isinstance(exc, InvalidValue):
-        return 400
+# Domain errors -> HTTP status, decided here at the edge (the domain classes carry only a `code`);
+# the first matching class wins, so subclasses come before their bases.
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (Unauthenticated, 401),
+    (InvalidCredentials, 401),
+    (SignupSecretInvalid, 403),
+    (Forbidden, 403),
+    (InvalidUsername, 400),
+    (InvalidPassword, 400),
+    (RateLimited, 429),
+    (Overloaded, 503),
+    (NotFound, 404),
+    (Conflict, 409),
+    (LimitExceeded, 429),
+    (InvalidValue, 400),
+)
+
+
+def domain_status(exc: Exception) -> int:
+    """The HTTP status of an auth or store error (500 for one this table does not know)."""
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
     return 500
+
+
+def _domain_headers(exc: Exception, status: int) -> dict[str, str] | None:
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers or None
 
 
 @web.middleware
@@ -62,19 +87,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message)
-    except RateLimited as exc:
-        return error_response(exc.status, exc.code, str(exc), {"Retry-After": str(math.ceil(exc.retry_after))})
-    except AuthError as exc:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, str(exc), headers)
-    except StoreError as exc:
-        status = _store_status(exc)
+    except (AuthError, StoreError) as exc:
+        status = domain_status(exc)
         if status == 500:
-            log.exception("unexpected store error")
+            log.exception("unexpected %s on %s %s", type(exc).__name__, request.method, route_name(request))
             return error_response(500, "internal_error", "internal server error")
-        retry_after = getattr(exc, "retry_after", None)
-        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after is not None else None
-        return error_response(status, exc.code, str(exc), headers)
+        return error_response(status, exc.code, str(exc), _domain_headers(exc, status))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

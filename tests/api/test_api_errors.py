@@ -97,3 +97,23 @@ async def test_fuzzed_bodies_never_500(
     assert resp.status < 500, await resp.text()
     if resp.status >= 400:
         await error_of(resp)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_domain_errors_carry_no_http_status_and_all_map_at_the_edge() -> None:
+    from auth.errors import AuthError
+    from store.errors import StoreError
+    from web.errors import domain_status
+
+    named = [cls for cls in _subclasses(AuthError) + _subclasses(StoreError) if cls.__module__ in ("auth.errors", "store.errors")]
+    assert len(named) >= 15
+    for cls in named:
+        assert "status" not in vars(cls), cls  # the edge (web/errors.py) decides the HTTP status
+        exc = cls.__new__(cls)
+        assert 400 <= domain_status(exc) < 600 and domain_status(exc) != 500, cls
