@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from web import strictjson
 from web.errors import ApiError
 
 
@@ -30,16 +30,24 @@ def _bad(code: str, message: str) -> ApiError:
     return ApiError(400, code, message)
 
 
+_decode = strictjson.decoder()  # NaN/Infinity parse here and are refused per field (invalid_type)
+
+
 async def read_json(request: web.Request, spec: Mapping[str, Field]) -> dict[str, Any]:
     """The body as a dict matching `spec`; 400 for malformed JSON, wrong types, unknown or
-    missing fields; 413 (raised by aiohttp) past the configured body size."""
-    raw = await request.read()
-    if not raw:
+    missing fields; 415 unless it is UTF-8 `application/json`; 413 (raised by aiohttp) past
+    the configured body size."""
+    if not request.body_exists:
         raise _bad("invalid_json", "request body must be a JSON object")
+    if request.content_type != "application/json" or (request.charset or "utf-8").lower() != "utf-8":
+        raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json (UTF-8)")
+    raw = await request.read()
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise _bad("invalid_json", "request body is not valid JSON") from None
+        body = _decode(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad("invalid_json", "request body must be UTF-8") from None
+    except strictjson.StrictJsonError as exc:
+        raise _bad("invalid_json", f"request body: {exc}") from None
     if not isinstance(body, dict):
         raise _bad("invalid_json", "request body must be a JSON object")
     return check_fields(body, spec)

@@ -37,7 +37,7 @@ async def test_oversize_body_is_413(make_client: Any) -> None:
     body = json.dumps({"name": "r", "description": "x" * 2000}).encode()
     resp = await client.post("/api/rooms", data=body, headers={**alice.auth, "Content-Type": "application/json"})
     assert await error_of(resp) == (413, "payload_too_large")
-    resp = await client.post("/api/auth/login", data=b"x" * 5000)
+    resp = await client.post("/api/auth/login", data=b"x" * 5000, headers={"Content-Type": "application/json"})
     assert await error_of(resp) == (413, "payload_too_large")
 
 
@@ -51,7 +51,8 @@ async def test_unknown_route_and_method_are_json_errors(client: AppClient, api: 
 
 
 async def test_errors_never_leak_internals(client: AppClient) -> None:
-    resp = await client.post("/api/auth/login", data=b'{"username": 1, "password": []}')
+    resp = await client.post("/api/auth/login", data=b'{"username": 1, "password": []}',
+                             headers={"Content-Type": "application/json"})
     status, code = await error_of(resp)
     assert (status, code) == (400, "invalid_type")
     assert "Traceback" not in await resp.text()
@@ -93,7 +94,8 @@ async def test_fuzzed_bodies_never_500(
     alice, room_id = seeded
     method, path = endpoint
     data = json.dumps(body, allow_nan=True).encode() if not raw else repr(body).encode()
-    resp = await client.request(method, path.replace("{room}", room_id), data=data, headers=alice.auth)
+    resp = await client.request(method, path.replace("{room}", room_id), data=data,
+                                headers={**alice.auth, "Content-Type": "application/json"})
     assert resp.status < 500, await resp.text()
     if resp.status >= 400:
         await error_of(resp)

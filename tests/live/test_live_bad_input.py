@@ -145,3 +145,33 @@ async def test_chat_has_its_own_rate_limit(make_live: MakeLive) -> None:
     got = await a.quiet(0.5)
     assert [m["message"]["text"] for m in got if m["type"] == "chat"] == ["m0", "m1", "m2"]
     assert [(m["code"], m["id"]) for m in got if m["type"] == "error"] == [("rate_limited", 3), ("rate_limited", 4)]
+
+
+HOSTILE_JSON = [
+    '{"type": "auth", "token": "\\ud800", "id": "s1"}',  # a lone high surrogate
+    '{"type": "ping", "id": "\\udc00"}',  # a lone low surrogate, in the id
+    '{"type": "ping", "\\ud800": 1}',  # ... in a key
+    '{"type": "move", "x": ' + "1" * 5000 + ', "y": 1, "heading": 0}',  # past Python's 4,300-digit limit
+    '{"type": "ping", "id": ' + "7" * 4301 + "}",
+]
+
+
+async def test_surrogates_and_huge_integers_are_errors_before_and_after_auth(live: Live) -> None:
+    """Issue 13 defects 3 and 4: these crashed the reader (internal_error / close 1011)."""
+    alice = await live.api.user("alice")
+    room = await live.api.room(alice)
+    c = await live.connect()
+    for text in HOSTILE_JSON:  # before auth: each gets an error, the socket stays
+        await c.send_raw(text)
+        err = await c.expect("error")
+        assert (err["code"], err["id"]) == ("invalid_json", None), (text[:40], err)
+    await c.send(type="auth", token=alice.token, id="a")
+    assert (await c.expect("authenticated"))["id"] == "a"
+    await c.send(type="join", room=room, id="j")
+    await c.expect("joined")
+    for text in [*HOSTILE_JSON, '{"type": "chat", "text": "hi \\udbff there"}']:
+        await c.send_raw(text)
+        err = await c.expect("error")
+        assert err["code"] == "invalid_json", (text[:40], err)
+    await _alive(c)
+    assert not c.closed.is_set() and live.hub.room_members(room) == [alice.id]
