@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from aiohttp import hdrs, web
 
 from auth.errors import Unauthenticated
-from web.errors import Handler, route_name
+from web.errors import ApiError, Handler, route_name
 from web.keys import AUTH, CONFIG, METRICS, PRINCIPAL
 
 access_log = logging.getLogger("hubbub.access")
@@ -72,13 +73,21 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+# RFC 6750's b64token: what every credential hubbub issues (JWTs, hbk_ API keys) is made of.
+_CREDENTIAL = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 def bearer(request: web.Request) -> str:
-    """The credential from `Authorization: Bearer ...`; Unauthenticated if absent."""
-    header = request.headers.get(hdrs.AUTHORIZATION, "")
-    scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        raise Unauthenticated("missing bearer credential")
-    return credential.strip()
+    """The credential from `Authorization: Bearer ...`; Unauthenticated if absent or not a
+    b64token (aiohttp hands undecodable bytes over as lone surrogates), 400 if sent twice."""
+    values = request.headers.getall(hdrs.AUTHORIZATION, [])
+    if len(values) > 1:
+        raise ApiError(400, "bad_request", "send exactly one Authorization header")
+    scheme, _, credential = (values[0] if values else "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not _CREDENTIAL.fullmatch(credential):
+        raise Unauthenticated("missing or malformed bearer credential")
+    return credential
 
 
 @web.middleware
