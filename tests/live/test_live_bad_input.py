@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
+import aiohttp
 from live_support import Live, MakeLive
 
 from web.live.codes import CloseCode
+
+PROTOCOL_DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 
 
 async def _alive(c: object) -> None:
@@ -175,3 +179,34 @@ async def test_surrogates_and_huge_integers_are_errors_before_and_after_auth(liv
         assert err["code"] == "invalid_json", (text[:40], err)
     await _alive(c)
     assert not c.closed.is_set() and live.hub.room_members(room) == [alice.id]
+
+
+async def test_the_auth_deadline_is_absolute_whatever_the_client_sends(live: Live) -> None:
+    """Issue 13 defect 1: aiohttp restarts its receive timeout on every ping/pong frame, so a
+    client that only pinged stayed connected forever without authenticating."""
+    loop = asyncio.get_running_loop()
+    for frame in ("ping", "pong", "json"):
+        c = await live.connect()
+        start = loop.time()
+        while not c.closed.is_set() and loop.time() - start < 4.0:  # auth_timeout is 1 s here
+            if frame == "ping":
+                await c.ws.ping(b"still here")
+            elif frame == "pong":
+                await c.ws.pong(b"unsolicited")
+            else:
+                await c.send(type="ping")
+            await asyncio.sleep(0.1)
+        assert await c.wait_closed(1) == CloseCode.AUTH_TIMEOUT, frame
+        assert loop.time() - start < 1.5, (frame, loop.time() - start)
+
+
+async def test_invalid_utf8_in_a_text_frame_closes_with_the_documented_1007(live: Live) -> None:
+    """Issue 13 defect 10: RFC 6455 (8.1) requires failing the connection on a text frame that
+    is not UTF-8, so the server closes with 1007, a code docs/protocol.md now lists."""
+    alice = await live.api.user("alice")
+    room = await live.api.room(alice)
+    a, _ = await live.join(alice, room)
+    await a.ws.send_frame(b'{"type": "chat", "text": "\xff\xfe"}', aiohttp.WSMsgType.TEXT)
+    assert await a.wait_closed() == 1007
+    assert CloseCode(1007).name == "INVALID_TEXT" and "| 1007 |" in PROTOCOL_DOC
+    assert live.hub.room_members(room) == []

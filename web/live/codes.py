@@ -38,6 +38,7 @@ class CloseCode(enum.IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001
+    INVALID_TEXT = 1007  # a text frame that is not UTF-8 (RFC 6455 8.1: the connection must fail)
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
     AUTH_TIMEOUT = 4001
@@ -52,6 +53,7 @@ class CloseCode(enum.IntEnum):
 CLOSE_REASONS: dict[CloseCode, str] = {
     CloseCode.NORMAL: "bye",
     CloseCode.GOING_AWAY: "server shutting down",
+    CloseCode.INVALID_TEXT: "invalid UTF-8",
     CloseCode.MESSAGE_TOO_BIG: "message too big",
     CloseCode.INTERNAL_ERROR: "internal error",
     CloseCode.AUTH_TIMEOUT: "auth timeout",

@@ -67,8 +67,11 @@ async def _serve(request: web.Request, conn: Connection) -> None:
     auth_deadline = loop.time() + settings.auth_timeout
     while not conn.closing:
         if conn.user_id is None:
+            # An absolute deadline around the whole receive: aiohttp's own receive timeout
+            # restarts on every ping/pong frame, which let a pinging client stay unauthenticated.
             try:
-                frame = await ws.receive(timeout=max(0.0, auth_deadline - loop.time()))
+                async with asyncio.timeout_at(auth_deadline):
+                    frame = await ws.receive()
             except TimeoutError:
                 conn.send(messages.error(ErrorCode.AUTH_REQUIRED, "no auth message in time"))
                 conn.close(CloseCode.AUTH_TIMEOUT)
