@@ -6,11 +6,16 @@ import asyncio
 import os
 import re
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import bcrypt
 
-from auth.errors import InvalidPassword, InvalidUsername
+from auth.errors import InvalidPassword, InvalidUsername, Overloaded
+
+T = TypeVar("T")
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt>=5: rejects) anything longer
@@ -47,30 +52,60 @@ def _lower_thread_priority() -> None:
         pass
 
 
-class PasswordHasher:
-    """Async bcrypt; `verify_dummy` spends the same time as a real check for unknown users."""
+def _timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
 
-    def __init__(self, cost: int, threads: int = 2) -> None:
+
+class PasswordHasher:
+    """Async bcrypt; `verify_dummy` spends the same time as a real check for unknown users.
+
+    At most `max_pending` checks wait or run at once: past that a caller gets `Overloaded` at
+    once (503 + Retry-After) instead of joining a queue that made 200 concurrent logins wait
+    6-13 s each and slowed every other user's login with them.
+    """
+
+    def __init__(self, cost: int, threads: int = 2, max_pending: int = 16) -> None:
         self._cost = cost
+        self._threads = threads
         self._pool = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="bcrypt", initializer=_lower_thread_priority
         )
         self._dummy: bytes | None = None
+        self._max_pending = max_pending
+        self._pending = 0
+        self._seconds = 0.25  # running mean of one check (cost 12 here), for Retry-After
+
+    @property
+    def pending(self) -> int:
+        """Checks waiting or running now."""
+        return self._pending
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        """`fn` on the bcrypt pool, or Overloaded if `max_pending` are already in."""
+        if self._pending >= self._max_pending:
+            raise Overloaded(max(1.0, self._seconds * self._pending / self._threads))
+        self._pending += 1
+        try:
+            result, seconds = await asyncio.get_running_loop().run_in_executor(self._pool, _timed, fn)
+        finally:
+            self._pending -= 1
+        self._seconds += 0.2 * (seconds - self._seconds)
+        return result
 
     async def hash(self, password: str) -> str:
         """A new salted bcrypt hash of a valid password."""
         raw = check_password(password)
-        loop = asyncio.get_running_loop()
-        hashed = await loop.run_in_executor(self._pool, lambda: bcrypt.hashpw(raw, bcrypt.gensalt(self._cost)))
+        hashed = await self._run(lambda: bcrypt.hashpw(raw, bcrypt.gensalt(self._cost)))
         return hashed.decode("ascii")
 
     async def verify(self, password: str, hashed: str) -> bool:
         """Whether the password matches; passwords bcrypt cannot take simply do not match."""
         raw = password.encode("utf-8")
         fits = len(raw) <= MAX_PASSWORD_BYTES
-        loop = asyncio.get_running_loop()
         # An over-long password still costs one check (same timing) but never matches.
-        ok = await loop.run_in_executor(self._pool, bcrypt.checkpw, raw if fits else b"-", hashed.encode("ascii"))
+        ok = await self._run(lambda: bcrypt.checkpw(raw if fits else b"-", hashed.encode("ascii")))
         return bool(ok) and fits
 
     async def warm_up(self) -> None:

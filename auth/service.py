@@ -10,6 +10,7 @@ import secrets
 from typing import Protocol
 
 from auth.errors import InvalidCredentials, RateLimited, SignupSecretInvalid, Unauthenticated
+from auth.devicetokens import DeviceTokens
 from auth.passwords import PasswordHasher, check_password, check_username
 from auth.principal import Principal
 from auth.ratelimit import RateLimiter
@@ -49,32 +50,41 @@ class AuthService:
         token_ttl: int,
         bcrypt_cost: int,
         bcrypt_threads: int = 2,
+        bcrypt_queue: int = 16,
         rate_per_ip: int = 20,
         rate_per_username: int = 10,
         rate_window: float = 60.0,
+        rate_limit_keys: int = 100_000,
     ) -> None:
         self._store = store
         self._hooks = hooks
         self._signup_secret = signup_secret.encode("utf-8")
         self._tokens = TokenCodec(jwt_secret, token_ttl)
-        self.hasher = PasswordHasher(bcrypt_cost, bcrypt_threads)
-        self._by_ip = RateLimiter(rate_per_ip, rate_window)
-        self._by_username = RateLimiter(rate_per_username, rate_window)
+        self.devices = DeviceTokens(jwt_secret)
+        self.hasher = PasswordHasher(bcrypt_cost, bcrypt_threads, bcrypt_queue)
+        self._by_ip = RateLimiter(rate_per_ip, rate_window, max_keys=rate_limit_keys)
+        # Accounts (and known devices of an account): every check of a password is charged here.
+        self._by_account = RateLimiter(rate_per_username, rate_window, max_keys=rate_limit_keys)
 
     def close(self) -> None:
         """Release the bcrypt threads."""
         self.hasher.close()
 
-    def _rate_limit(self, client: str, username: str) -> None:
-        # Both buckets are charged, so neither many names from one address nor many
-        # addresses on one name get through.
-        wait = max(self._by_ip.hit(f"ip:{client}"), self._by_username.hit(f"user:{username.lower()}"))
+    @staticmethod
+    def _charge(limiter: RateLimiter, key: str) -> None:
+        wait = limiter.hit(key)
         if wait > 0:
             raise RateLimited(wait)
 
+    def _rate_limit(self, client: str, account_key: str) -> None:
+        # The address first: an address already refused charges nothing else, so it cannot fill
+        # the account table with one key per username it tries.
+        self._charge(self._by_ip, f"ip:{client}")
+        self._charge(self._by_account, account_key)
+
     async def register(self, username: str, password: str, signup_secret: str, client: str) -> User:
         """Create an account if the signup secret matches (403 otherwise; nothing is created)."""
-        self._rate_limit(client, username)
+        self._rate_limit(client, f"user:{username.lower()}")
         if not hmac.compare_digest(signup_secret.encode("utf-8"), self._signup_secret):
             raise SignupSecretInvalid("wrong signup secret")
         check_username(username)
@@ -82,32 +92,47 @@ class AuthService:
         password_hash = await self.hasher.hash(password)
         return await self._store.users.create(username, password_hash)
 
-    async def login(self, username: str, password: str, client: str) -> tuple[User, IssuedToken]:
-        """A token for valid credentials; unknown user and wrong password look and take the same."""
-        self._rate_limit(client, username)
+    async def login(
+        self, username: str, password: str, client: str, device_token: str | None = None
+    ) -> tuple[User, IssuedToken, str]:
+        """A token for valid credentials, and a fresh device token for the client to keep;
+        unknown user and wrong password look and take the same.
+
+        Attempts are limited per address and per account; a client that presents a device token
+        from an earlier login to this account is limited by that token instead of the account,
+        so failures by strangers cannot lock its owner out (see auth/devicetokens.py).
+        """
+        self._charge(self._by_ip, f"ip:{client}")
         user = await self._store.users.find_by_username(username)
+        device = self.devices.nonce(device_token, user.id) if user is not None else None
+        self._charge(self._by_account, f"device:{device}" if device else f"user:{username.lower()}")
         if user is None:
             await self.hasher.verify_dummy(password)
             raise InvalidCredentials("wrong username or password")
         if not await self.hasher.verify(password, user.password_hash):
             raise InvalidCredentials("wrong username or password")
-        return user, self._tokens.issue(user.id, user.token_version)
+        return user, self._tokens.issue(user.id, user.token_version), self.devices.issue(user.id)
 
-    async def change_password(self, principal: Principal, old: str, new: str) -> IssuedToken:
+    async def _recheck_password(self, principal: Principal, password: str, client: str) -> User:
+        """The account, if `password` is its password: charged like a login, so a token or API
+        key gives no way around the limit on guessing the password."""
+        self._rate_limit(client, f"user:{principal.username.lower()}")
+        user = await self._store.users.get(principal.user_id)
+        if not await self.hasher.verify(password, user.password_hash):
+            raise InvalidCredentials("wrong password")
+        return user
+
+    async def change_password(self, principal: Principal, old: str, new: str, client: str) -> IssuedToken:
         """Needs the old password; every token issued before is invalid afterwards."""
         check_password(new)
-        user = await self._store.users.get(principal.user_id)
-        if not await self.hasher.verify(old, user.password_hash):
-            raise InvalidCredentials("wrong password")
+        user = await self._recheck_password(principal, old, client)
         user = await self._store.users.set_password(user.id, await self.hasher.hash(new))
         await self._hooks.fire_credentials_revoked(user.id)
         return self._tokens.issue(user.id, user.token_version)
 
-    async def delete_account(self, principal: Principal, password: str) -> None:
+    async def delete_account(self, principal: Principal, password: str, client: str) -> None:
         """Delete the account after re-checking the password; rooms hand over or disappear."""
-        user = await self._store.users.get(principal.user_id)
-        if not await self.hasher.verify(password, user.password_hash):
-            raise InvalidCredentials("wrong password")
+        user = await self._recheck_password(principal, password, client)
         room_ids = await self._store.users.delete(user.id)
         for room_id in room_ids:
             await self._hooks.fire_member_removed(room_id, user.id)

@@ -40,9 +40,11 @@ async def _auth_ctx(app: web.Application) -> AsyncIterator[None]:
         token_ttl=config.token_ttl,
         bcrypt_cost=config.bcrypt_cost,
         bcrypt_threads=config.bcrypt_threads,
+        bcrypt_queue=config.bcrypt_queue,
         rate_per_ip=config.login_rate_per_ip,
         rate_per_username=config.login_rate_per_username,
         rate_window=config.login_rate_window,
+        rate_limit_keys=config.rate_limit_keys,
     )
     await app[AUTH].hasher.warm_up()
     yield

@@ -55,6 +55,8 @@ class Config:
     max_body_bytes: int = 64 * 1024
     shutdown_timeout: float = 5.0
     bcrypt_threads: int = 2
+    bcrypt_queue: int = 16
+    rate_limit_keys: int = 100_000
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret", "turn_secret")
 
@@ -80,6 +82,13 @@ class Config:
         self._check_media_network()
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        self._check_hardening()
+
+    def _check_hardening(self) -> None:
+        """Limits and timeouts added for issue 13 (hostile clients)."""
+        for name in ("bcrypt_queue", "rate_limit_keys"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
 
     def _check_media_network(self) -> None:
         """ICE addresses must exist here (resolved to IPs once); TURN URLs and secret go together."""
@@ -184,6 +193,11 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "max_body_bytes": ("--max-body-bytes", "HUBBUB_MAX_BODY_BYTES", int, "largest request body (default 65536)"),
     "shutdown_timeout": ("--shutdown-timeout", "HUBBUB_SHUTDOWN_TIMEOUT", float,
                          "seconds to let open requests finish on shutdown (default 5)"),
+    "bcrypt_queue": ("--bcrypt-queue", "HUBBUB_BCRYPT_QUEUE", int,
+                     "password checks that may wait or run at once; more get 503 (default 16)"),
+    "rate_limit_keys": ("--rate-limit-keys", "HUBBUB_RATE_LIMIT_KEYS", int,
+                        "addresses/accounts each rate limiter remembers; at the cap the least recent is "
+                        "forgotten (default 100000)"),
 }
 
 

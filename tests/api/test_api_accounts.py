@@ -198,6 +198,7 @@ async def test_login_rate_limited_per_username(make_client: object) -> None:
     client = await make_client(login_rate_per_username=4, login_rate_per_ip=100)  # type: ignore[operator]
     api = Api(client)
     await api.user("judy")  # register + login: two attempts for "judy"
+    client.session.cookie_jar.clear()  # a stranger: no device cookie from judy's login
     for _ in range(2):
         resp = await client.post("/api/auth/login", json={"username": "judy", "password": "wrong password"})
         assert resp.status == 401

@@ -113,13 +113,22 @@ async def test_bcrypt_threads_run_at_lower_priority() -> None:
         hasher.close()
 
 
-def test_rate_limiter_window() -> None:
+def test_rate_limiter_allows_a_burst_then_refills_evenly() -> None:
     now = [100.0]
-    limiter = RateLimiter(limit=3, window=10, clock=lambda: now[0])
-    assert [limiter.hit("k") for _ in range(3)] == [0, 0, 0]
-    assert limiter.hit("k") == pytest.approx(10)
+    limiter = RateLimiter(limit=3, window=9, clock=lambda: now[0])
+    assert [limiter.hit("k") for _ in range(3)] == [0, 0, 0]  # a burst of `limit`
+    assert limiter.hit("k") == pytest.approx(3)  # then one every window/limit = 3 s
     assert limiter.hit("other") == 0
-    now[0] += 4
-    assert limiter.hit("k") == pytest.approx(6)
-    now[0] += 6.01
-    assert limiter.hit("k") == 0  # the first three fell out of the window
+    now[0] += 2
+    assert limiter.hit("k") == pytest.approx(1)
+    now[0] += 1
+    assert limiter.hit("k") == 0
+    assert limiter.hit("k") == pytest.approx(3)
+    now[0] += 9
+    assert [limiter.hit("k") for _ in range(3)] == [0, 0, 0]  # a whole window later: a full burst again
+    # Over a long run at most limit per window get through.
+    allowed = 0
+    for _ in range(900):
+        now[0] += 0.1
+        allowed += limiter.hit("steady") == 0
+    assert 30 <= allowed <= 33

@@ -6,10 +6,14 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from auth.devicetokens import DEFAULT_TTL
 from web.errors import ApiError
-from web.keys import AUTH, PRINCIPAL
+from web.keys import AUTH, CONFIG, PRINCIPAL
 from web.middleware import public
 from web.validation import Field, read_json
+
+
+DEVICE_COOKIE = "hubbub_device"
 
 
 def _client(request: web.Request) -> str:
@@ -33,10 +37,18 @@ async def register(request: web.Request) -> web.Response:
 
 @public
 async def login(request: web.Request) -> web.Response:
-    """POST /api/auth/login"""
+    """POST /api/auth/login; the response also sets the device cookie (auth/devicetokens.py),
+    which browsers and cookie-keeping clients send back on their next login."""
     body = await read_json(request, {"username": Field("str"), "password": Field("str")})
-    user, issued = await request.app[AUTH].login(body["username"], body["password"], _client(request))
-    return web.json_response(_token_json(user.to_json(), issued.token, issued.expires_in))
+    user, issued, device = await request.app[AUTH].login(
+        body["username"], body["password"], _client(request), request.cookies.get(DEVICE_COOKIE)
+    )
+    response = web.json_response(_token_json(user.to_json(), issued.token, issued.expires_in))
+    response.set_cookie(
+        DEVICE_COOKIE, device, max_age=int(DEFAULT_TTL), path=f"{request.app[CONFIG].path_prefix}/api/auth/",
+        httponly=True, samesite="Strict", secure=request.secure,
+    )
+    return response
 
 
 @public
@@ -57,7 +69,8 @@ async def change_password(request: web.Request) -> web.Response:
     """POST /api/me/password"""
     body = await read_json(request, {"old_password": Field("str"), "new_password": Field("str")})
     principal = request[PRINCIPAL]
-    issued = await request.app[AUTH].change_password(principal, body["old_password"], body["new_password"])
+    issued = await request.app[AUTH].change_password(principal, body["old_password"], body["new_password"],
+                                                     _client(request))
     user_json = {"id": principal.user_id, "username": principal.username}
     return web.json_response(_token_json(user_json, issued.token, issued.expires_in))
 
@@ -65,7 +78,7 @@ async def change_password(request: web.Request) -> web.Response:
 async def delete_me(request: web.Request) -> web.Response:
     """DELETE /api/me"""
     body = await read_json(request, {"password": Field("str")})
-    await request.app[AUTH].delete_account(request[PRINCIPAL], body["password"])
+    await request.app[AUTH].delete_account(request[PRINCIPAL], body["password"], _client(request))
     return web.Response(status=204)
 
 
