@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -13,6 +14,7 @@ from web.errors import ApiError, Handler, route_name
 from web.keys import AUTH, CONFIG, METRICS, PRINCIPAL
 
 access_log = logging.getLogger("hubbub.access")
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that closed the connection mid-request
 
 
 def public(handler: Handler) -> Handler:
@@ -35,6 +37,15 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     except web.HTTPException as exc:
         status = exc.status
+        raise
+    except ConnectionResetError:
+        # The client hung up mid-request: not a server fault, so not a 5xx in logs or metrics.
+        status = CLIENT_CLOSED_REQUEST
+        return web.Response(status=status)  # nobody will read it; aiohttp drops it quietly
+    except asyncio.CancelledError:
+        # The same hang-up where aiohttp cancels handlers of lost connections (its test server
+        # does), or the server stopping mid-request: neither is a handler's fault.
+        status = CLIENT_CLOSED_REQUEST
         raise
     finally:
         duration = time.perf_counter() - start
