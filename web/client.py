@@ -3,7 +3,9 @@
 `{prefix}/` answers the single page (`index.html`); its assets live under `{prefix}/static/`.
 The page reaches the API and the WebSocket with URLs relative to itself, so it works under any
 `path_prefix` without being rewritten. Every response carries a strict Content-Security-Policy:
-scripts and styles only from this origin, no inline code, no plugins, no framing.
+scripts and styles only from this origin, no inline code, no plugins, no framing. A file that
+does not exist is the same JSON 404 as any other unknown path (the client fetches its assets by
+code; a browser shows the JSON as text).
 """
 
 from __future__ import annotations
@@ -33,26 +35,31 @@ def _headers(request: web.Request) -> dict[str, str]:
     }
 
 
+def _files() -> dict[str, Path]:
+    """Every file under web/static by its URL path: requests can only ever name one of these
+    (no traversal, no directory listing), and anything else is the JSON 404."""
+    return {p.relative_to(STATIC_DIR).as_posix(): p for p in STATIC_DIR.rglob("*") if p.is_file()}
+
+
 async def _index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers=_headers(request))
-
-
-async def _add_static_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: security headers on the client's assets too (not on API JSON)."""
-    prefix = request.app[CONFIG].path_prefix
-    if request.path.startswith(f"{prefix}/static/"):
-        for name, value in _headers(request).items():
-            response.headers.setdefault(name, value)
 
 
 def setup_client(app: web.Application) -> None:
     """Serve the single-page client at `{prefix}/` and its files at `{prefix}/static/`."""
     prefix = app[CONFIG].path_prefix
+    files = _files()
+
+    async def static_file(request: web.Request) -> web.StreamResponse:
+        path = files.get(request.match_info["path"])
+        if path is None:
+            raise web.HTTPNotFound()  # the error middleware answers with the JSON 404
+        return web.FileResponse(path, headers=_headers(request))
+
     app.router.add_get(f"{prefix}/", _index, name="client_index")
     if prefix:
         async def _to_slash(request: web.Request) -> web.StreamResponse:
             raise web.HTTPFound(f"{prefix}/")
 
         app.router.add_get(prefix, _to_slash, name="client_redirect")
-    app.router.add_static(f"{prefix}/static/", STATIC_DIR, name="client_static", append_version=False)
-    app.on_response_prepare.append(_add_static_headers)
+    app.router.add_get(f"{prefix}/static/{{path:.+}}", static_file, name="client_static")
