@@ -57,6 +57,8 @@ class Config:
     bcrypt_threads: int = 2
     bcrypt_queue: int = 16
     rate_limit_keys: int = 100_000
+    idle_timeout: float = 15.0
+    body_timeout: float = 15.0
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret", "turn_secret")
 
@@ -89,6 +91,8 @@ class Config:
         for name in ("bcrypt_queue", "rate_limit_keys"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.idle_timeout <= 0 or self.body_timeout <= 0:
+            raise ConfigError("idle_timeout and body_timeout must be positive")
 
     def _check_media_network(self) -> None:
         """ICE addresses must exist here (resolved to IPs once); TURN URLs and secret go together."""
@@ -198,6 +202,10 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "rate_limit_keys": ("--rate-limit-keys", "HUBBUB_RATE_LIMIT_KEYS", int,
                         "addresses/accounts each rate limiter remembers; at the cap the least recent is "
                         "forgotten (default 100000)"),
+    "idle_timeout": ("--idle-timeout", "HUBBUB_IDLE_TIMEOUT", float,
+                     "seconds a connection may stay without a request in progress, headers included (default 15)"),
+    "body_timeout": ("--body-timeout", "HUBBUB_BODY_TIMEOUT", float,
+                     "seconds a request body may take to arrive; slower ones get 408 (default 15)"),
 }
 
 

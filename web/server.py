@@ -14,6 +14,7 @@ from aiohttp import web
 
 from web.app import create_app
 from web.config import Config, ConfigError, ensure_secrets, parse_config
+from web.httpserver import Runner
 from web.logs import setup_logging
 
 log = logging.getLogger("hubbub.server")
@@ -23,7 +24,8 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then stop accepting, close connections and the database."""
     app = await create_app(config)
     # Our own middleware writes the access log (route patterns only), so aiohttp's is off.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=config.shutdown_timeout, handle_signals=False)
+    runner = Runner(app, idle_timeout=config.idle_timeout, access_log=None, shutdown_timeout=config.shutdown_timeout,
+                    handle_signals=False)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from web import strictjson
 from web.errors import ApiError
+from web.keys import CONFIG
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,16 @@ _decode = strictjson.decoder()  # NaN/Infinity parse here and are refused per fi
 async def read_json(request: web.Request, spec: Mapping[str, Field]) -> dict[str, Any]:
     """The body as a dict matching `spec`; 400 for malformed JSON, wrong types, unknown or
     missing fields; 415 unless it is UTF-8 `application/json`; 413 (raised by aiohttp) past
-    the configured body size."""
+    the configured body size; 408 if it takes longer than `body_timeout` (a slow-body client)."""
     if not request.body_exists:
         raise _bad("invalid_json", "request body must be a JSON object")
     if request.content_type != "application/json" or (request.charset or "utf-8").lower() != "utf-8":
         raise ApiError(415, "unsupported_media_type", "send the body as Content-Type: application/json (UTF-8)")
-    raw = await request.read()
+    try:
+        async with asyncio.timeout(request.app[CONFIG].body_timeout):
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", "the request body did not arrive in time") from None
     try:
         body = _decode(raw.decode("utf-8"))
     except UnicodeDecodeError:

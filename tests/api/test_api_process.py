@@ -6,75 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sqlite3
 import stat
-import sys
 from pathlib import Path
 
 import aiohttp
-
-HUBBUB = Path(sys.executable).parent / "hubbub"
-PASSWORD = "correct horse battery"
-
-
-class Server:
-    """One `hubbub serve --port 0` process on a data directory."""
-
-    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.extra = extra
-        self.env = env or {}
-        self.proc: asyncio.subprocess.Process | None = None
-        self.url = ""
-        self.stdout: list[str] = []
-
-    async def start(self) -> Server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUBBUB_")}
-        env.update({"HUBBUB_BCRYPT_COST": "4", **self.env})
-        self.proc = await asyncio.create_subprocess_exec(
-            str(HUBBUB), "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.extra,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-        )
-        assert self.proc.stdout is not None
-        while True:
-            line = (await asyncio.wait_for(self.proc.stdout.readline(), 30)).decode()
-            assert line, "server exited before listening: " + (await self.proc.stderr.read()).decode()  # type: ignore[union-attr]
-            self.stdout.append(line)
-            m = re.match(r"hubbub listening on (http://127\.0\.0\.1:(\d+))/", line)
-            if m:
-                assert int(m.group(2)) > 0
-                self.url = m.group(1)
-                return self
-
-    async def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        rest, err = await asyncio.wait_for(self.proc.communicate(), 30)
-        self.stdout += rest.decode().splitlines(keepends=True)
-        self.stderr = err.decode()
-        return self.proc.returncode  # type: ignore[return-value]
-
-
-async def _signup_secret(data_dir: Path) -> str:
-    return (data_dir / "signup_secret").read_text().strip()
-
-
-async def _register_login(session: aiohttp.ClientSession, url: str, secret: str, name: str) -> dict[str, str]:
-    resp = await session.post(f"{url}/api/auth/register",
-                              json={"username": name, "password": PASSWORD, "signup_secret": secret})
-    assert resp.status == 201, await resp.text()
-    resp = await session.post(f"{url}/api/auth/login", json={"username": name, "password": PASSWORD})
-    return {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
-
+from process_support import HUBBUB, PASSWORD, Server, register_login, signup_secret
 
 async def test_first_start_generates_secrets_and_restart_keeps_everything(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = await Server(data).start()
     try:
         printed = "".join(server.stdout)
-        secret = await _signup_secret(data)
+        secret = await signup_secret(data)
         assert f"generated signup secret (shown once): {secret}" in printed
         jwt_secret = (data / "jwt_secret").read_text().strip()
         for name in ("signup_secret", "jwt_secret"):
@@ -85,7 +30,7 @@ async def test_first_start_generates_secrets_and_restart_keeps_everything(tmp_pa
         assert shown["signup_secret"] == "***" and shown["jwt_secret"] == "***" and shown["port"] == 0
         assert secret not in config_line and jwt_secret not in config_line
         async with aiohttp.ClientSession() as session:
-            auth = await _register_login(session, server.url, secret, "alice")
+            auth = await register_login(session, server.url, secret, "alice")
             resp = await session.post(f"{server.url}/api/rooms", json={"name": "kept"}, headers=auth)
             room_id = (await resp.json())["room"]["id"]
             await session.post(f"{server.url}/api/rooms/{room_id}/messages", json={"text": "still here"}, headers=auth)
@@ -115,7 +60,7 @@ async def test_graceful_sigterm_closes_the_database_cleanly(tmp_path: Path) -> N
     data = tmp_path / "data"
     server = await Server(data, env={"HUBBUB_SIGNUP_SECRET": "operator-secret"}).start()
     async with aiohttp.ClientSession() as session:
-        auth = await _register_login(session, server.url, "operator-secret", "alice")
+        auth = await register_login(session, server.url, "operator-secret", "alice")
         resp = await session.post(f"{server.url}/api/rooms", json={"name": "r"}, headers=auth)
         assert resp.status == 201
     assert (data / "hubbub.sqlite3-wal").exists()  # WAL mode while running
@@ -132,8 +77,8 @@ async def test_sigkill_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> N
     acked_rooms: list[str] = []
     try:
         async with aiohttp.ClientSession() as session:
-            auth = await _register_login(session, server.url, "operator-secret", "alice")
-            await _register_login(session, server.url, "operator-secret", "bob")
+            auth = await register_login(session, server.url, "operator-secret", "alice")
+            await register_login(session, server.url, "operator-secret", "bob")
             resp = await session.post(f"{server.url}/api/rooms", json={"name": "chat"}, headers=auth)
             room_id = (await resp.json())["room"]["id"]
             acked_rooms.append(room_id)
