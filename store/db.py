@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from store.errors import DatabaseUnusable
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,27 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _reason(exc: BaseException) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split())[:200] or type(exc).__name__
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644, and gives
+    its -wal and -shm files the main file's mode), and tighten files an older version left open."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in _SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        try:
+            if side.stat().st_mode & 0o077:
+                side.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Database:
     """The shared connection; use `transaction()` for every write and `fetch*` for reads."""
 
@@ -47,8 +72,14 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
-        """Open (creating if needed) and bring the schema up to date."""
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        """Open (creating it private, mode 0600) and bring the schema up to date; DatabaseUnusable
+        for a file SQLite cannot read, a failed integrity check or a schema newer than this code."""
+        path = Path(path)
+        try:
+            _make_private(path)
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnusable(f"cannot open database {path}: {_reason(exc)}") from None
         conn.row_factory = aiosqlite.Row
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
@@ -57,11 +88,32 @@ class Database:
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA busy_timeout=5000")
             db = cls(conn)
+            await db._check(path)
             await db._migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise DatabaseUnusable(f"cannot use database {path}: {_reason(exc)}") from None
         except BaseException:
             await conn.close()
             raise
         return db
+
+    async def _check(self, path: Path) -> None:
+        """Refuse a database this code must not touch: one with a corrupt page (found by SQLite's
+        quick_check, O(size) and run once at start) or with a newer schema (written by a newer
+        hubbub: migrating it down is impossible and writing to it could break it)."""
+        cur = await self._conn.execute("PRAGMA quick_check")
+        rows = [str(row[0]) for row in await cur.fetchall()]
+        if rows != ["ok"]:
+            first = " ".join(rows[0].split())[:200]
+            raise DatabaseUnusable(f"database {path} failed its integrity check (PRAGMA quick_check: {first}); "
+                                   "restore a backup")
+        cur = await self._conn.execute("PRAGMA user_version")
+        row = await cur.fetchone()
+        current, latest = (int(row[0]) if row else 0), len(migrations())
+        if current > latest:
+            raise DatabaseUnusable(f"database {path} has schema version {current}, newer than this hubbub "
+                                   f"knows ({latest}); run the newer hubbub or restore a backup")
 
     async def close(self) -> None:
         """Wait for the running transaction, then close (the WAL is checkpointed on close)."""

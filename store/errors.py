@@ -81,3 +81,10 @@ class InvalidValue(StoreError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class DatabaseUnusable(StoreError):
+    """The database file cannot be opened, is corrupt, or has a schema newer than this code:
+    the server must not start on it (the message is one line for the operator)."""
+
+    code = "database_unusable"

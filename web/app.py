@@ -23,7 +23,7 @@ from web.middleware import auth_middleware, cors_middleware, observe_middleware
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # hubbub serve made it already
     app[STORE] = await Store.open(config.database_path)
     yield
     await app[STORE].close()

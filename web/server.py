@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
+from store.errors import DatabaseUnusable
+from web import datadir
 from web.app import create_app
 from web.config import Config, ConfigError, ensure_secrets, parse_config
 from web.httpserver import Runner
@@ -41,14 +43,41 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     log.info("stopped")
 
 
+EXIT_CANNOT_LISTEN = 1
+EXIT_CONFIG = 2
+EXIT_DATA_DIR = 3
+
+
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
-    """Entry point for `hubbub serve`; returns the process exit code."""
+    """Entry point for `hubbub serve`; returns the process exit code: 0 after a clean stop,
+    1 if it cannot listen, 2 for a bad setting, 3 for an unusable data directory or database
+    (see docs/configuration.md). Each failure is one line on stderr, never a traceback."""
     try:
         config = parse_config(argv, os.environ if environ is None else environ)
+    except ConfigError as exc:
+        print(f"hubbub serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        lock = datadir.prepare(config.data_dir)
+    except datadir.DataDirError as exc:
+        print(f"hubbub serve: {exc}", file=sys.stderr)
+        return EXIT_DATA_DIR
+    try:
+        return _run(config, lock)
+    finally:
+        lock.release()
+
+
+def _run(config: Config, lock: datadir.DataDirLock) -> int:
+    try:
         secrets = ensure_secrets(config)
     except ConfigError as exc:
         print(f"hubbub serve: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"hubbub serve: cannot use data directory {config.data_dir}: {exc.strerror} ({exc.filename})",
+              file=sys.stderr)
+        return EXIT_DATA_DIR
     config = secrets.config
     setup_logging(config.log_level)
     print("hubbub configuration: " + json.dumps(config.masked()), flush=True)
@@ -65,7 +94,10 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
 
     try:
         asyncio.run(run())
+    except DatabaseUnusable as exc:
+        print(f"hubbub serve: {exc}", file=sys.stderr)
+        return EXIT_DATA_DIR
     except OSError as exc:
         print(f"hubbub serve: cannot start: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_CANNOT_LISTEN
     return 0

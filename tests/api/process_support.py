@@ -33,6 +33,7 @@ class Server:
     async def start(self) -> Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUBBUB_")}
         env.update({"HUBBUB_BCRYPT_COST": "4", **self.env})
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 str(HUBBUB), "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.extra,

@@ -10,7 +10,7 @@ import pytest
 
 from store import Store
 from store.db import Database, migrations
-from store.errors import AlreadyMember, RoomLimitExceeded, RoomNotFound, UsernameTaken, UserNotFound
+from store.errors import AlreadyMember, DatabaseUnusable, RoomLimitExceeded, RoomNotFound, UsernameTaken, UserNotFound
 
 
 async def test_wal_foreign_keys_and_migrations_applied(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ async def test_failed_migration_leaves_the_schema_untouched(tmp_path: Path, monk
     good = migrations()
     broken = [*good, (len(good) + 1, "9999_broken.sql", "CREATE TABLE half (x INTEGER); SELECT * FROM nowhere;")]
     monkeypatch.setattr("store.db.migrations", lambda: broken)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DatabaseUnusable, match="no such table: nowhere"):
         await Database.open(path)
     monkeypatch.undo()
     with sqlite3.connect(path) as db:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -19,18 +21,27 @@ def _version() -> str:
 
 
 VERSION = _version()
+log = logging.getLogger(__name__)
 
 
 async def health(request: web.Request) -> web.Response:
-    """Status, version, uptime, rooms and connected sessions, plus registered sections."""
+    """Status, version, uptime, rooms and connected sessions, plus registered sections; 503
+    with `status: unavailable` when the database does not answer (it reads from it every time)."""
     app = request.app
-    body = {
+    body: dict[str, object] = {
         "status": "ok",
         "version": VERSION,
         "uptime_seconds": round(time.monotonic() - app[STARTED_AT], 3),
-        "rooms": await app[STORE].rooms.count(),
+        "database": "ok",
+        "rooms": None,
         "sessions": app[HOOKS].session_count(),
     }
+    try:
+        body["rooms"] = await app[STORE].rooms.count()
+    except (sqlite3.Error, ValueError):  # ValueError: aiosqlite's connection is gone
+        log.exception("health: the database does not answer")
+        body.update(status="unavailable", database="unavailable")
+        return web.json_response(body, status=503)
     body.update(await app[METRICS].health())
     return web.json_response(body)
 
