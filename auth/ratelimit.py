@@ -17,6 +17,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from auth.errors import RateLimited
+
 
 class RateLimiter:
     """At most `limit` hits per `window` seconds per key (a burst of `limit`, then refilled evenly)."""
@@ -52,6 +54,12 @@ class RateLimiter:
             return max(empty_at - self._tolerance - now, 0.001)
         self._empty_at[key] = empty_at + self._interval
         return 0.0
+
+    def charge(self, key: str) -> None:
+        """`hit`, raising RateLimited (with the wait) when the attempt is refused."""
+        wait = self.hit(key)
+        if wait > 0:
+            raise RateLimited(wait)
 
     def _expire(self, now: float) -> None:
         """Forget drained keys at the front: each key leaves once, so this is O(1) amortised.

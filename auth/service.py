@@ -9,7 +9,7 @@ import re
 import secrets
 from typing import Protocol
 
-from auth.errors import InvalidCredentials, RateLimited, SignupSecretInvalid, Unauthenticated
+from auth.errors import InvalidCredentials, SignupSecretInvalid, Unauthenticated
 from auth.devicetokens import DeviceTokens
 from auth.passwords import PasswordHasher, check_password, check_username
 from auth.principal import Principal
@@ -22,6 +22,7 @@ from store.models import ApiKey, User
 API_KEY_PREFIX = "hbk_"
 _API_KEY_RE = re.compile(r"hbk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 MAX_KEY_NAME = 64
+API_KEYS_PER_HOUR = 10
 
 
 class RevocationHooks(Protocol):
@@ -55,6 +56,7 @@ class AuthService:
         rate_per_username: int = 10,
         rate_window: float = 60.0,
         rate_limit_keys: int = 100_000,
+        max_api_keys: int = 100,
     ) -> None:
         self._store = store
         self._hooks = hooks
@@ -65,22 +67,18 @@ class AuthService:
         self._by_ip = RateLimiter(rate_per_ip, rate_window, max_keys=rate_limit_keys)
         # Accounts (and known devices of an account): every check of a password is charged here.
         self._by_account = RateLimiter(rate_per_username, rate_window, max_keys=rate_limit_keys)
+        self._max_api_keys = max_api_keys
+        self._key_creations = RateLimiter(API_KEYS_PER_HOUR, 3600.0, max_keys=rate_limit_keys)
 
     def close(self) -> None:
         """Release the bcrypt threads."""
         self.hasher.close()
 
-    @staticmethod
-    def _charge(limiter: RateLimiter, key: str) -> None:
-        wait = limiter.hit(key)
-        if wait > 0:
-            raise RateLimited(wait)
-
     def _rate_limit(self, client: str, account_key: str) -> None:
         # The address first: an address already refused charges nothing else, so it cannot fill
         # the account table with one key per username it tries.
-        self._charge(self._by_ip, f"ip:{client}")
-        self._charge(self._by_account, account_key)
+        self._by_ip.charge(f"ip:{client}")
+        self._by_account.charge(account_key)
 
     async def register(self, username: str, password: str, signup_secret: str, client: str) -> User:
         """Create an account if the signup secret matches (403 otherwise; nothing is created)."""
@@ -102,10 +100,10 @@ class AuthService:
         from an earlier login to this account is limited by that token instead of the account,
         so failures by strangers cannot lock its owner out (see auth/devicetokens.py).
         """
-        self._charge(self._by_ip, f"ip:{client}")
+        self._by_ip.charge(f"ip:{client}")
         user = await self._store.users.find_by_username(username)
         device = self.devices.nonce(device_token, user.id) if user is not None else None
-        self._charge(self._by_account, f"device:{device}" if device else f"user:{username.lower()}")
+        self._by_account.charge(f"device:{device}" if device else f"user:{username.lower()}")
         if user is None:
             await self.hasher.verify_dummy(password)
             raise InvalidCredentials("wrong username or password")
@@ -139,11 +137,13 @@ class AuthService:
         await self._hooks.fire_credentials_revoked(user.id)
 
     async def create_api_key(self, principal: Principal, name: str) -> tuple[ApiKey, str]:
-        """A new named key; the returned full key string is shown once and never stored."""
+        """A new named key; the returned full key string is shown once and never stored. At most
+        `API_KEYS_PER_HOUR` a user per hour and `max_api_keys` at once (one key runs many bots)."""
         if not name.strip() or len(name) > MAX_KEY_NAME:
             raise InvalidValue("name", f"name must be 1-{MAX_KEY_NAME} characters")
+        self._key_creations.charge(principal.user_id)
         secret = secrets.token_urlsafe(32)
-        key = await self._store.api_keys.create(principal.user_id, name, _hash_key_secret(secret))
+        key = await self._store.api_keys.create(principal.user_id, name, _hash_key_secret(secret), self._max_api_keys)
         return key, f"{API_KEY_PREFIX}{key.id}_{secret}"
 
     async def list_api_keys(self, principal: Principal) -> list[ApiKey]:

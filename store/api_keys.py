@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from store.db import Database
-from store.errors import ApiKeyNotFound
+from store.errors import ApiKeyNotFound, TooManyApiKeys
 from store.models import ApiKey, new_id, now_ms
 
 _COLUMNS = "id, user_id, name, secret_hash, created_at, last_used_at"
@@ -22,10 +22,15 @@ class ApiKeyRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, user_id: str, name: str, secret_hash: str) -> ApiKey:
-        """Store a new key's hash under a fresh id."""
+    async def create(self, user_id: str, name: str, secret_hash: str, max_keys: int) -> ApiKey:
+        """Store a new key's hash under a fresh id; TooManyApiKeys if the user has `max_keys`
+        (counted in the same transaction, so concurrent creations cannot pass the cap)."""
         key = ApiKey(new_id(), user_id, name, secret_hash, now_ms(), None)
         async with self._db.transaction() as conn:
+            cur = await conn.execute("SELECT count(*) FROM api_keys WHERE user_id = ?", (user_id,))
+            row = await cur.fetchone()
+            if row is not None and int(row[0]) >= max_keys:
+                raise TooManyApiKeys(f"at most {max_keys} API keys per user; revoke one first")
             await conn.execute(
                 f"INSERT INTO api_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                 (key.id, key.user_id, key.name, key.secret_hash, key.created_at, key.last_used_at),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from store.db import Database
-from store.errors import InvalidValue, RoomNotFound, UserNotFound
+from store.errors import BlockedUser, InvalidValue, RoomNotFound, UserNotFound
 from store.models import DirectMessage, Message, Page, now_ms
 
 MAX_TEXT = 2000
@@ -116,10 +116,18 @@ class DirectMessageRepo:
         return str(row[0])
 
     async def send(self, sender_id: str, recipient_username: str, text: str) -> DirectMessage:
-        """Send a DM; UserNotFound if the recipient does not exist or blocked the sender."""
+        """Send a DM; UserNotFound if the recipient does not exist or blocked the sender,
+        BlockedUser if the sender blocked the recipient, InvalidValue to oneself."""
         check_text(text)
         async with self._db.transaction() as conn:
             recipient_id = await self._visible_user(conn, sender_id, recipient_username)
+            if recipient_id == sender_id:
+                raise InvalidValue("username", "you cannot send a direct message to yourself")
+            cur = await conn.execute(
+                "SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (sender_id, recipient_id)
+            )
+            if await cur.fetchone() is not None:
+                raise BlockedUser("you have blocked this user; unblock them to send a message")
             cur = await conn.execute(
                 "INSERT INTO direct_messages (sender_id, recipient_id, text, created_at) VALUES (?, ?, ?, ?)",
                 (sender_id, recipient_id, text, now_ms()),

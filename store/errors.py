@@ -57,6 +57,18 @@ class RoomChanged(Conflict):
     code = "room_changed"
 
 
+class TooManyApiKeys(Conflict):
+    """The user already holds the maximum number of API keys (revoking one makes room)."""
+
+    code = "too_many_api_keys"
+
+
+class BlockedUser(StoreError):
+    """The caller has blocked the user they are writing to: unblock first (they could not answer)."""
+
+    code = "user_blocked"
+
+
 class LimitExceeded(StoreError):
     """A configured quota (e.g. rooms created per day) is used up."""
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from auth.ratelimit import RateLimiter
 from auth.service import AuthService
 from store import Store
 from web.api import accounts, health, messages, rooms
@@ -15,10 +16,13 @@ from web.client import setup_client
 from web.config import Config, ConfigError
 from web.errors import error_middleware
 from web.events import LiveHooks
-from web.keys import AUTH, CONFIG, HOOKS, METRICS, STARTED_AT, STORE
+from web.keys import AUTH, CONFIG, HOOKS, MESSAGE_RATE, METRICS, STARTED_AT, STORE
 from web.live import setup_live
 from web.metrics import Metrics
 from web.middleware import auth_middleware, cors_middleware, observe_middleware
+
+MESSAGES_PER_SECOND = 5.0  # REST chat + DMs per user, as the live protocol's chat limit
+MESSAGE_BURST = 10
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -45,6 +49,7 @@ async def _auth_ctx(app: web.Application) -> AsyncIterator[None]:
         rate_per_username=config.login_rate_per_username,
         rate_window=config.login_rate_window,
         rate_limit_keys=config.rate_limit_keys,
+        max_api_keys=config.max_api_keys,
     )
     await app[AUTH].hasher.warm_up()
     yield
@@ -63,6 +68,7 @@ async def create_app(config: Config) -> web.Application:
     app[HOOKS] = LiveHooks()
     app[METRICS] = Metrics()
     app[STARTED_AT] = time.monotonic()
+    app[MESSAGE_RATE] = RateLimiter(MESSAGE_BURST, MESSAGE_BURST / MESSAGES_PER_SECOND, max_keys=config.rate_limit_keys)
     app[METRICS].add_collector(health.store_collector(app))
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_auth_ctx)

@@ -59,6 +59,7 @@ class Config:
     rate_limit_keys: int = 100_000
     idle_timeout: float = 15.0
     body_timeout: float = 15.0
+    max_api_keys: int = 100
 
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ("signup_secret", "jwt_secret", "turn_secret")
 
@@ -88,7 +89,7 @@ class Config:
 
     def _check_hardening(self) -> None:
         """Limits and timeouts added for issue 13 (hostile clients)."""
-        for name in ("bcrypt_queue", "rate_limit_keys"):
+        for name in ("bcrypt_queue", "rate_limit_keys", "max_api_keys"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.idle_timeout <= 0 or self.body_timeout <= 0:
@@ -206,6 +207,8 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
                      "seconds a connection may stay without a request in progress, headers included (default 15)"),
     "body_timeout": ("--body-timeout", "HUBBUB_BODY_TIMEOUT", float,
                      "seconds a request body may take to arrive; slower ones get 408 (default 15)"),
+    "max_api_keys": ("--max-api-keys", "HUBBUB_MAX_API_KEYS", int,
+                     "API keys one user may hold at once (default 100)"),
 }
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from auth.errors import (AuthError, Forbidden, InvalidCredentials, InvalidPassword, InvalidUsername, Overloaded,
                          RateLimited, SignupSecretInvalid, Unauthenticated)
-from store.errors import Conflict, DatabaseUnusable, InvalidValue, LimitExceeded, NotFound, StoreError
+from store.errors import BlockedUser, Conflict, DatabaseUnusable, InvalidValue, LimitExceeded, NotFound, StoreError
 from web.keys import CONFIG
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (Conflict, 409),
     (LimitExceeded, 429),
     (InvalidValue, 400),
+    (BlockedUser, 403),
     (DatabaseUnusable, 503),
 )
 

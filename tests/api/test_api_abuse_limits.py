@@ -53,3 +53,45 @@ async def test_a_full_bcrypt_queue_answers_503_with_retry_after(make_client: Any
         if resp.status == 503:
             assert await error_of(resp) == (503, "overloaded")
             assert int(resp.headers["Retry-After"]) >= 1
+
+
+async def test_rest_chat_and_dms_share_the_live_chat_rate(client: Any, api: Api) -> None:
+    alice, _ = await api.user("alice"), await api.user("bob")
+    room = await api.room(alice)
+    statuses = [(await client.post(f"/api/rooms/{room['id']}/messages", json={"text": f"m{n}"}, headers=alice.auth)).status
+                for n in range(10)]
+    assert statuses == [201] * 10  # a burst of 10, as over the WebSocket
+    resp = await client.post("/api/dms/bob", json={"text": "one more"}, headers=alice.auth)
+    assert await error_of(resp) == (429, "rate_limited")
+    assert int(resp.headers["Retry-After"]) >= 1
+    await asyncio.sleep(0.45)  # 5 per second refill
+    assert (await client.post("/api/dms/bob", json={"text": "later"}, headers=alice.auth)).status == 201
+
+
+async def test_api_key_creation_is_rate_limited_and_capped(make_client: Any) -> None:
+    client = await make_client(max_api_keys=12)
+    api = Api(client)
+    alice = await api.user("alice")
+    made = [await client.post("/api/me/api-keys", json={"name": f"k{n}"}, headers=alice.auth) for n in range(11)]
+    assert [r.status for r in made[:10]] == [201] * 10
+    assert await error_of(made[10]) == (429, "rate_limited")  # 10 an hour, in a burst at most
+    client2 = await make_client(max_api_keys=3)
+    api2 = Api(client2)
+    bob = await api2.user("bob")
+    keys = [await (await client2.post("/api/me/api-keys", json={"name": f"k{n}"}, headers=bob.auth)).json()
+            for n in range(3)]
+    resp = await client2.post("/api/me/api-keys", json={"name": "fourth"}, headers=bob.auth)
+    assert await error_of(resp) == (409, "too_many_api_keys")
+    assert (await client2.delete(f"/api/me/api-keys/{keys[0]['api_key']['id']}", headers=bob.auth)).status == 204
+    assert (await client2.post("/api/me/api-keys", json={"name": "fourth"}, headers=bob.auth)).status == 201
+
+
+async def test_direct_messages_to_yourself_or_someone_you_blocked_are_refused(client: Any, api: Api) -> None:
+    alice, _ = await api.user("alice"), await api.user("bob")
+    resp = await client.post("/api/dms/ALICE", json={"text": "note to self"}, headers=alice.auth)
+    assert await error_of(resp) == (400, "invalid_value")
+    assert (await client.put("/api/blocks/bob", headers=alice.auth)).status == 204
+    resp = await client.post("/api/dms/bob", json={"text": "you cannot answer this"}, headers=alice.auth)
+    assert await error_of(resp) == (403, "user_blocked")
+    assert (await client.delete("/api/blocks/bob", headers=alice.auth)).status == 204
+    assert (await client.post("/api/dms/bob", json={"text": "friends again"}, headers=alice.auth)).status == 201

@@ -93,8 +93,9 @@ async def test_blocked_user_sees_the_blocker_as_unknown(client: AppClient, api: 
     blocked = await client.post(f"/api/rooms/{room_id}/members", json={"username": "alice"}, headers=bob.auth)
     unknown = await client.post(f"/api/rooms/{room_id}/members", json={"username": "nobody"}, headers=bob.auth)
     assert blocked.status == unknown.status == 404 and await blocked.json() == await unknown.json()
-    # alice can still write to bob, and sees the history.
-    assert (await client.post("/api/dms/bob", json={"text": "one way"}, headers=alice.auth)).status == 201
+    # alice cannot write to bob while she blocks him (he could not answer), and says why.
+    assert await error_of(await client.post("/api/dms/bob", json={"text": "one way"}, headers=alice.auth)) == (
+        403, "user_blocked")
     # Unblocking restores both.
     assert (await client.delete("/api/blocks/bob", headers=alice.auth)).status == 204
     assert (await client.post("/api/dms/alice", json={"text": "thanks"}, headers=bob.auth)).status == 201

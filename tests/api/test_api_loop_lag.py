@@ -38,7 +38,7 @@ async def test_twenty_concurrent_logins_keep_loop_lag_low(make_client: Any) -> N
     async def chat(i: int) -> None:
         alice = await api.login("user00")
         room = await api.room(alice, name=f"r{i}")
-        for n in range(20):
+        for n in range(10):  # REST chat allows a burst of 10 per user
             resp = await client.post(f"/api/rooms/{room['id']}/messages", json={"text": f"m{n}"}, headers=alice.auth)
             assert resp.status == 201
 

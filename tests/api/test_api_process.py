@@ -82,13 +82,20 @@ async def test_sigkill_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> N
             resp = await session.post(f"{server.url}/api/rooms", json={"name": "chat"}, headers=auth)
             room_id = (await resp.json())["room"]["id"]
             acked_rooms.append(room_id)
+            # One writer per account: REST chat is limited per user (5/s, burst 10).
+            writer_auth = []
+            for w in range(8):
+                writer_auth.append(await register_login(session, server.url, "operator-secret", f"writer{w}"))
+                await session.post(f"{server.url}/api/rooms/{room_id}/members", json={"username": f"writer{w}"},
+                                   headers=auth)
 
             async def post_messages(worker: int) -> None:
                 for n in range(10_000):
                     text = f"w{worker}-{n}"
                     try:
                         resp = await session.post(
-                            f"{server.url}/api/rooms/{room_id}/messages", json={"text": text}, headers=auth
+                            f"{server.url}/api/rooms/{room_id}/messages", json={"text": text},
+                            headers=writer_auth[worker],
                         )
                     except aiohttp.ClientError:
                         return
@@ -109,7 +116,7 @@ async def test_sigkill_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> N
                     except aiohttp.ClientError:
                         return
 
-            writers = [asyncio.create_task(post_messages(w)) for w in range(4)] + [asyncio.create_task(make_rooms())]
+            writers = [asyncio.create_task(post_messages(w)) for w in range(8)] + [asyncio.create_task(make_rooms())]
             while len(acked_messages) < 100:
                 await asyncio.sleep(0.01)
             assert server.proc is not None

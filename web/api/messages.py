@@ -8,7 +8,7 @@ from aiohttp import web
 
 from auth.policy import ensure_member
 from store.models import Page
-from web.keys import PRINCIPAL, STORE
+from web.keys import MESSAGE_RATE, PRINCIPAL, STORE
 from web.validation import Field, query_int, read_json
 
 
@@ -21,6 +21,7 @@ async def post_message(request: web.Request) -> web.Response:
     body = await read_json(request, {"text": Field("str")})
     store = request.app[STORE]
     room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
+    request.app[MESSAGE_RATE].charge(request[PRINCIPAL].user_id)
     message = await store.chat.post(room.id, request[PRINCIPAL].user_id, body["text"])
     return web.json_response({"message": message.to_json()}, status=201)
 
@@ -52,6 +53,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 async def send_dm(request: web.Request) -> web.Response:
     """POST /api/dms/{username}"""
     body = await read_json(request, {"text": Field("str")})
+    request.app[MESSAGE_RATE].charge(request[PRINCIPAL].user_id)
     message = await request.app[STORE].dms.send(request[PRINCIPAL].user_id, request.match_info["username"], body["text"])
     return web.json_response({"message": message.to_json()}, status=201)
 
