@@ -11,6 +11,7 @@ from aiohttp import web
 from auth.ratelimit import RateLimiter
 from auth.service import AuthService
 from store import Store
+from web import openapi
 from web.api import accounts, health, messages, rooms
 from web.client import setup_client
 from web.config import Config, ConfigError
@@ -78,6 +79,7 @@ async def create_app(config: Config) -> web.Application:
     accounts.add_routes(app, prefix)
     rooms.add_routes(app, prefix)
     messages.add_routes(app, prefix)
+    openapi.add_routes(app, prefix)
     setup_live(app)  # GET {prefix}/ws; after store/auth so its context closes first
     setup_client(app)  # the browser client at {prefix}/ (web/static)
     return app

@@ -15,6 +15,14 @@ from web.validation import Field, read_json
 
 DEVICE_COOKIE = "hubbub_device"
 
+# Request bodies (also the source of web/openapi.py's request schemas).
+REGISTER = {"username": Field("str"), "password": Field("str"), "signup_secret": Field("str")}
+LOGIN = {"username": Field("str"), "password": Field("str")}
+TOKEN = {"api_key": Field("str")}
+PASSWORD_CHANGE = {"old_password": Field("str"), "new_password": Field("str")}
+ACCOUNT_DELETION = {"password": Field("str")}
+API_KEY = {"name": Field("str")}
+
 
 def _client(request: web.Request) -> str:
     # The peer address; behind a reverse proxy this is the proxy (see docs/configuration.md).
@@ -28,9 +36,7 @@ def _token_json(user_json: Mapping[str, object], token: str, expires_in: int) ->
 @public
 async def register(request: web.Request) -> web.Response:
     """POST /api/auth/register"""
-    body = await read_json(
-        request, {"username": Field("str"), "password": Field("str"), "signup_secret": Field("str")}
-    )
+    body = await read_json(request, REGISTER)
     user = await request.app[AUTH].register(body["username"], body["password"], body["signup_secret"], _client(request))
     return web.json_response({"user": user.to_json()}, status=201)
 
@@ -39,7 +45,7 @@ async def register(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     """POST /api/auth/login; the response also sets the device cookie (auth/devicetokens.py),
     which browsers and cookie-keeping clients send back on their next login."""
-    body = await read_json(request, {"username": Field("str"), "password": Field("str")})
+    body = await read_json(request, LOGIN)
     user, issued, device = await request.app[AUTH].login(
         body["username"], body["password"], _client(request), request.cookies.get(DEVICE_COOKIE)
     )
@@ -54,7 +60,7 @@ async def login(request: web.Request) -> web.Response:
 @public
 async def exchange_token(request: web.Request) -> web.Response:
     """POST /api/auth/token"""
-    body = await read_json(request, {"api_key": Field("str")})
+    body = await read_json(request, TOKEN)
     user, issued = await request.app[AUTH].exchange_api_key(body["api_key"])
     return web.json_response(_token_json(user.to_json(), issued.token, issued.expires_in))
 
@@ -67,7 +73,7 @@ async def me(request: web.Request) -> web.Response:
 
 async def change_password(request: web.Request) -> web.Response:
     """POST /api/me/password"""
-    body = await read_json(request, {"old_password": Field("str"), "new_password": Field("str")})
+    body = await read_json(request, PASSWORD_CHANGE)
     principal = request[PRINCIPAL]
     issued = await request.app[AUTH].change_password(principal, body["old_password"], body["new_password"],
                                                      _client(request))
@@ -77,7 +83,7 @@ async def change_password(request: web.Request) -> web.Response:
 
 async def delete_me(request: web.Request) -> web.Response:
     """DELETE /api/me"""
-    body = await read_json(request, {"password": Field("str")})
+    body = await read_json(request, ACCOUNT_DELETION)
     await request.app[AUTH].delete_account(request[PRINCIPAL], body["password"], _client(request))
     return web.Response(status=204)
 
@@ -90,7 +96,7 @@ async def list_api_keys(request: web.Request) -> web.Response:
 
 async def create_api_key(request: web.Request) -> web.Response:
     """POST /api/me/api-keys"""
-    body = await read_json(request, {"name": Field("str")})
+    body = await read_json(request, API_KEY)
     principal = request[PRINCIPAL]
     if principal.api_key_id is not None:
         raise ApiError(403, "forbidden", "API keys cannot create API keys; log in with the password")

@@ -12,13 +12,16 @@ from web.keys import MESSAGE_RATE, PRINCIPAL, STORE
 from web.validation import Field, query_int, read_json
 
 
+TEXT = {"text": Field("str")}  # a chat message or DM (also the source of web/openapi.py's schema)
+
+
 def _page_json(name: str, page: Page[Any]) -> dict[str, Any]:
     return {name: [item.to_json() for item in page.items], "next_cursor": page.next_cursor}
 
 
 async def post_message(request: web.Request) -> web.Response:
     """POST /api/rooms/{room_id}/messages"""
-    body = await read_json(request, {"text": Field("str")})
+    body = await read_json(request, TEXT)
     store = request.app[STORE]
     room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
     request.app[MESSAGE_RATE].charge(request[PRINCIPAL].user_id)
@@ -52,7 +55,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 async def send_dm(request: web.Request) -> web.Response:
     """POST /api/dms/{username}"""
-    body = await read_json(request, {"text": Field("str")})
+    body = await read_json(request, TEXT)
     request.app[MESSAGE_RATE].charge(request[PRINCIPAL].user_id)
     message = await request.app[STORE].dms.send(request[PRINCIPAL].user_id, request.match_info["username"], body["text"])
     return web.json_response({"message": message.to_json()}, status=201)

@@ -23,6 +23,26 @@ DEFAULT_MAX_PARTICIPANTS = 50
 MAX_SIZE = 1000.0
 MAX_PARTICIPANTS = 500
 
+# Request bodies (also the source of web/openapi.py's request schemas).
+CREATE = {
+    "name": Field("str"),
+    "description": Field("str", required=False, default=""),
+    "width": Field("number", required=False, default=DEFAULT_SIZE),
+    "height": Field("number", required=False, default=DEFAULT_SIZE),
+    "max_participants": Field("int", required=False, default=DEFAULT_MAX_PARTICIPANTS),
+    "acoustics": Field("object", required=False, default={}),
+}
+UPDATE = {
+    "name": Field("str", required=False),
+    "description": Field("str", required=False),
+    "max_participants": Field("int", required=False),
+    "acoustics": Field("object", required=False),
+    # Accepted only to say why they cannot change: live positions are bounded by the floor.
+    "width": Field("number", required=False),
+    "height": Field("number", required=False),
+}
+ADD_MEMBER = {"username": Field("str")}
+
 
 def _name(value: str) -> str:
     return check_length("name", value.strip(), 1, 100)
@@ -38,17 +58,7 @@ def _max_participants(value: int) -> int:
 
 async def create_room(request: web.Request) -> web.Response:
     """POST /api/rooms"""
-    body = await read_json(
-        request,
-        {
-            "name": Field("str"),
-            "description": Field("str", required=False, default=""),
-            "width": Field("number", required=False, default=DEFAULT_SIZE),
-            "height": Field("number", required=False, default=DEFAULT_SIZE),
-            "max_participants": Field("int", required=False, default=DEFAULT_MAX_PARTICIPANTS),
-            "acoustics": Field("object", required=False, default={}),
-        },
-    )
+    body = await read_json(request, CREATE)
     name = _name(body["name"])
     description = _description(body["description"])
     width = float(check_range("width", body["width"], 1, MAX_SIZE))
@@ -81,18 +91,7 @@ async def update_room(request: web.Request) -> web.Response:
     store = request.app[STORE]
     room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
     ensure_host(request[PRINCIPAL], room)
-    body = await read_json(
-        request,
-        {
-            "name": Field("str", required=False),
-            "description": Field("str", required=False),
-            "max_participants": Field("int", required=False),
-            "acoustics": Field("object", required=False),
-            # Accepted only to say why they cannot change: live positions are bounded by the floor.
-            "width": Field("number", required=False),
-            "height": Field("number", required=False),
-        },
-    )
+    body = await read_json(request, UPDATE)
     for fixed in ("width", "height"):
         if body[fixed] is not None:
             raise ApiError(400, "immutable_field", f"{fixed} is fixed when the room is created")
@@ -147,7 +146,7 @@ async def list_members(request: web.Request) -> web.Response:
 
 async def add_member(request: web.Request) -> web.Response:
     """POST /api/rooms/{room_id}/members"""
-    body = await read_json(request, {"username": Field("str")})
+    body = await read_json(request, ADD_MEMBER)
     store = request.app[STORE]
     room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
     ensure_host(request[PRINCIPAL], room)
