@@ -25,7 +25,7 @@ def parse_cursor(before: str | None) -> int | None:
     """A cursor is a message id as a decimal string."""
     if before is None:
         return None
-    if not before.isdecimal() or len(before) > 18:
+    if not (before.isascii() and before.isdigit()) or len(before) > 18:  # isdecimal() takes any script's digits
         raise InvalidValue("before", "before must be a message id")
     return int(before)
 

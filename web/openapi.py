@@ -25,7 +25,9 @@ from web.validation import Field
 Schema = dict[str, Any]
 
 _JSON_TYPES = {"str": "string", "int": "integer", "number": "number", "object": "object"}
-_NOT_BLANK = r"\S"  # at least one character that is not white space
+# At least one character that is not white space as Python's str.strip() sees it (the server's
+# rule), spelled out: JSON Schema's \s (ECMA-262) disagrees on U+001C-U+001F, U+0085 and U+FEFF.
+_NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace()) + "]"
 
 
 def _ref(name: str) -> Schema:
@@ -77,7 +79,9 @@ SCHEMAS: dict[str, Schema] = {
         **{name: {"type": "number"} for name in acoustics.LIMITS},
     }),
     "AcousticsChange": {**_body(acoustics.USER_FIELDS, _ACOUSTICS_RULES),
-                        "description": "Any of the five settings; null returns one to its default."},
+                        "description": "Any of the five settings; null returns one to its default. After merging "
+                                       "into the room's settings max_distance must stay above ref_distance "
+                                       "(400 invalid_value), a rule JSON Schema cannot state."},
     "Room": _object({
         "id": _ID, "name": _STRING, "description": _STRING, "width": {"type": "number"},
         "height": {"type": "number"}, "max_participants": {"type": "integer"}, "host_id": _ID,
@@ -219,7 +223,8 @@ PATHS: dict[str, dict[str, Schema]] = {
         "Log in: an access token for username and password", (200, _TOKEN),
         errors=(401, *_RATE_LIMITED_PASSWORD_CHECK), body="Login", public_=True, ok_headers=_DEVICE_COOKIE)},
     "/api/auth/token": {"post": _operation(
-        "Trade an API key for an access token bound to it", (200, _TOKEN), body="ApiKeyExchange", public_=True)},
+        "Trade an API key for an access token bound to it", (200, _TOKEN), errors=(401,), body="ApiKeyExchange",
+        public_=True)},
     "/api/openapi.json": {"get": _operation("This document", (200, {"type": "object"}), public_=True)},
     "/api/me": {
         "get": _operation("Who the credential belongs to", (200, _envelope("user", _ref("Me")))),

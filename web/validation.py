@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,8 @@ def check_fields(
                 out[name] = field.default
             continue
         value = body[name]
+        if field.kind == "int" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 12.0 is the integer 12 (as JSON Schema says)
         if isinstance(value, bool) or not isinstance(value, _KINDS[field.kind]):
             raise _bad("invalid_type", f"{prefix}{name} must be {_NOUNS[field.kind]}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -91,15 +94,30 @@ def check_fields(
     return out
 
 
-def query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    """An integer query parameter within [lo, hi]."""
-    raw = request.query.get(name)
+def query_params(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query string as a dict: 400 invalid_query for a name the route does not take or one
+    given twice (strict like bodies: a typo must not silently mean the default)."""
+    names = [name for name, _ in request.query.items()]  # keys() would fold repeated names
+    for name in names:
+        if name not in allowed:
+            raise _bad("invalid_query", f"unknown query parameter (this route takes {', '.join(allowed)})")
+        if names.count(name) > 1:
+            raise _bad("invalid_query", f"{name} is given more than once")
+    return dict(request.query)
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def query_int(query: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """An integer query parameter within [lo, hi]: ASCII digits only (int() would also take
+    '1_0', ' 5' or Arabic-Indic digits)."""
+    raw = query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad("invalid_query", f"{name} must be an integer") from None
+    if not _INTEGER.fullmatch(raw):
+        raise _bad("invalid_query", f"{name} must be an integer")
+    value = int(raw)
     if not lo <= value <= hi:
         raise _bad("invalid_query", f"{name} must be between {lo} and {hi}")
     return value

@@ -9,10 +9,16 @@ from aiohttp import web
 from auth.policy import ensure_member
 from store.models import Page
 from web.keys import MESSAGE_RATE, PRINCIPAL, STORE
-from web.validation import Field, query_int, read_json
+from web.validation import Field, query_int, query_params, read_json
 
 
 TEXT = {"text": Field("str")}  # a chat message or DM (also the source of web/openapi.py's schema)
+
+
+def _page_args(request: web.Request) -> tuple[int, str | None]:
+    """`limit` (1-100, default 50) and `before` (a message id) of a history page."""
+    query = query_params(request, ("limit", "before"))
+    return query_int(query, "limit", 50, 1, 100), query.get("before")
 
 
 def _page_json(name: str, page: Page[Any]) -> dict[str, Any]:
@@ -33,8 +39,8 @@ async def room_history(request: web.Request) -> web.Response:
     """GET /api/rooms/{room_id}/messages?before=&limit="""
     store = request.app[STORE]
     room = await ensure_member(store, request[PRINCIPAL], request.match_info["room_id"])
-    limit = query_int(request, "limit", 50, 1, 100)
-    page = await store.chat.history(room.id, request.query.get("before"), limit)
+    limit, before = _page_args(request)
+    page = await store.chat.history(room.id, before, limit)
     return web.json_response(_page_json("messages", page))
 
 
@@ -63,10 +69,9 @@ async def send_dm(request: web.Request) -> web.Response:
 
 async def dm_history(request: web.Request) -> web.Response:
     """GET /api/dms/{username}?before=&limit="""
-    limit = query_int(request, "limit", 50, 1, 100)
-    page = await request.app[STORE].dms.history(
-        request[PRINCIPAL].user_id, request.match_info["username"], request.query.get("before"), limit
-    )
+    limit, before = _page_args(request)
+    page = await request.app[STORE].dms.history(request[PRINCIPAL].user_id, request.match_info["username"], before,
+                                                limit)
     return web.json_response(_page_json("messages", page))
 
 

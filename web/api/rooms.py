@@ -45,7 +45,11 @@ ADD_MEMBER = {"username": Field("str")}
 
 
 def _name(value: str) -> str:
-    return check_length("name", value.strip(), 1, 100)
+    """1-100 characters as sent, not only white space; stored trimmed."""
+    name = check_length("name", value, 1, 100).strip()
+    if not name:
+        raise ApiError(400, "invalid_value", "name must not be blank")
+    return name
 
 
 def _description(value: str) -> str:
