@@ -84,6 +84,7 @@ def _heal(fuzz_server: Server, seeds: dict[str, str], case: Any, status: int) ->
             seeds["room_id"] = fuzz_server.create_room(seeds["token"], "fuzz room", members=("buddy",))
 
 
+@pytest.mark.timeout(900)  # shrinking a failure against a real server takes minutes
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_every_operation_answers_only_what_the_document_promises(
     method: str, path: str, api_schema: Any, session: requests.Session, seeds: dict[str, str], fuzz_server: Server,
