@@ -17,7 +17,8 @@ from aiohttp import web
 
 from auth.service import MAX_KEY_NAME
 from mixer.acoustics import DISTANCE_MODELS
-from web.api import accounts, acoustics, messages, rooms
+from web import acoustics
+from web.api import accounts, messages, rooms
 from web.api.health import VERSION
 from web.middleware import public
 from web.validation import Field
