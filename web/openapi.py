@@ -292,8 +292,8 @@ PATHS: dict[str, dict[str, Schema]] = {
 }
 
 
-def _with_path_parameters(paths: Mapping[str, dict[str, Schema]]) -> dict[str, dict[str, Schema]]:
-    out = {}
+def _with_path_parameters(paths: Mapping[str, dict[str, Schema]]) -> dict[str, Schema]:
+    out: dict[str, Schema] = {}
     for path, item in paths.items():
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         params = [{"name": n, "in": "path", "required": True, "schema": _STRING, "description": _PATH_PARAMS[n]}
