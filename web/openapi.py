@@ -120,8 +120,8 @@ REQUEST_BODIES: dict[str, Schema] = {
                                                         "pattern": _NOT_BLANK}}),
     "RoomCreation": _body(rooms.CREATE, {**_ROOM_RULES, "acoustics": _ref("AcousticsChange")}),
     "RoomChange": _body(rooms.UPDATE, {**_ROOM_RULES, "acoustics": _ref("AcousticsChange"),
-                                       "width": {"description": "fixed at creation: any value is 400"},
-                                       "height": {"description": "fixed at creation: any value is 400"}}),
+                                       "width": {"type": "null", "description": "fixed at creation: a value is 400"},
+                                       "height": {"type": "null", "description": "fixed at creation: a value is 400"}}),
     "MemberAddition": _body(rooms.ADD_MEMBER),
     "Text": _body(messages.TEXT, _TEXT_RULES),
 }

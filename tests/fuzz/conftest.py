@@ -1,16 +1,11 @@
-"""The fuzz suite's size: a quick subset by default, the full run with HUBBUB_FUZZ=full
-(`HUBBUB_FUZZ=full ./dev test tests/fuzz -s`: >= 10,000 HTTP requests and >= 10,000 WebSocket
-messages; the figures are printed at the end)."""
+"""The fuzz suite's real server (its size is in fuzzsize.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from serverproc import Server, start_server, stop_server
-
-FULL = os.environ.get("HUBBUB_FUZZ", "").lower() == "full"
 
 
 @pytest.fixture(scope="module")

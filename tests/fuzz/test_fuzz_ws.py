@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import FULL
+from fuzzsize import FULL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serverproc import Server
