@@ -181,7 +181,10 @@ async def test_hostile_frames_get_documented_answers_and_the_room_keeps_moving(
         if got_pong:
             await ws.close()
         else:
-            assert ws.close_code in expected_close, (ws.close_code, expected_close, [f.kind for f in script])
+            # 1006 once a close was due: a client still writing to a socket the server closed with
+            # unread data gets a TCP reset, which can overtake the close frame (docs/protocol.md).
+            allowed = expected_close | ({1006} if expected_close else set())
+            assert ws.close_code in allowed, (ws.close_code, expected_close, [f.kind for f in script])
             STATS[f"closed:{ws.close_code}"] += 1
     last = well_behaved.seen[-1] if well_behaved.seen else well_behaved.start
     assert time.monotonic() - last < 2.0, f"the watcher got no positions for {time.monotonic() - last:.1f} s"
