@@ -231,6 +231,7 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
         cpu0, busy0 = proc_cpu_seconds(server.pid), machine_busy_seconds()
         throttled0 = quota.throttled_seconds() if quota else 0.0
+        first = await _health_room(server.base, room)
         samples = []
         recovered_after = None
         if quota is not None and lift_after is not None:  # the quota goes: how soon is quality full again?
@@ -278,6 +279,9 @@ async def run_once(n: int, scenario: Scenario, *, seconds: float, warmup: float,
         "server": {k: last.get(k) for k in ("ticks", "skipped_ticks", "concealed", "altered", "frames_in_per_s",
                                             "frames_out_per_s", "connected", "quality_raised", "capped_pairs")},
         "quality_level_max": max(int(s.get("quality_level") or 0) for s in samples),  # 0 = full quality throughout
+        # inbound frames the server did not play as sent (concealed, recovered, shed), per source, in the window
+        "altered_fraction": round((int(last.get("altered") or 0) - int(first.get("altered") or 0))
+                                  / max(1, n * seconds * 50), 5),
         "throttled_s": round(throttled1 - throttled0, 2) if quota else None,
         "load_generator": generator,
         "other_processes_cpu_percent": round(max(0.0, others), 1),  # the rest of a shared machine, same window

@@ -36,21 +36,22 @@ class OverloadControl:
     """Tick cost and lateness in, quality level out (hysteresis both ways)."""
 
     def __init__(
-        self, *, budget: float = 0.010, late_limit: float = 0.015, up_after: int = 2, cooldown: int = 5,
-        down_after: int = 15, max_down_after: int = 50,
+        self, *, budget: float = 0.015, late_limit: float = 0.015, up_after: int = 2, cooldown: int = 5,
+        down_after: int = 10, max_down_after: int = 40, bounce_ticks: int = 50,
     ) -> None:
         self.budget = budget  # seconds of worker time per 20 ms tick before it counts as overloaded
         self.late_limit = late_limit  # seconds a tick may start late before it counts
         self._up_after = up_after
         self._cooldown = cooldown
-        self._base_down = down_after
         self._down_after = down_after
         self._max_down = max_down_after
+        self._bounce = bounce_ticks
+        self._sticky: dict[int, int] = {}  # level -> calm ticks needed to leave it (after a bounce)
         self.level = 0
         self._over = 0
         self._calm = 0
         self._since_change = 1 << 30
-        self._last_was_down = False
+        self._stepped_down_from: int | None = None
         self.raised = 0  # times the level went up (counters for /metrics)
 
     @property
@@ -65,22 +66,26 @@ class OverloadControl:
         calm = tick_seconds < 0.6 * self.budget and lateness < 0.5 * self.late_limit
         self._over = self._over + 1 if over else 0
         self._calm = self._calm + 1 if calm else 0
+        if self._since_change > 10 * self._bounce:
+            self._sticky.clear()  # a long steady spell: forget where it bounced
         if over and self._over >= self._up_after and self._since_change >= self._cooldown and \
                 self.level < len(LEVELS) - 1:
-            if self._last_was_down and self._since_change < 50:  # stepped down too soon: wait longer next time
-                self._down_after = min(self._max_down, self._down_after * 2)
+            if self._stepped_down_from == self.level + 1 and self._since_change < self._bounce:
+                # that step down did not hold: leaving this level again takes longer (damped, per level)
+                left = self.level + 1
+                self._sticky[left] = min(self._max_down, 2 * self._sticky.get(left, self._down_after))
             self._change(+1)
             self.raised += 1
             return True
-        if self._calm >= self._down_after and self.level > 0:
+        if self.level > 0 and self._calm >= self._sticky.get(self.level, self._down_after):
+            self._stepped_down_from = self.level
             self._change(-1)
             return True
-        if self._since_change > 500:  # a long quiet spell: forget earlier oscillation
-            self._down_after = self._base_down
         return False
 
     def _change(self, step: int) -> None:
         self.level += step
-        self._last_was_down = step < 0
+        if step > 0:
+            self._stepped_down_from = None
         self._over = self._calm = 0
         self._since_change = 0

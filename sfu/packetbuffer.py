@@ -154,6 +154,7 @@ class PacketBuffer:
             self._calm_ticks = 0
         self._next = first - self.depth * FRAME_SAMPLES
         self._concealing = 0
+        self._quiet = True  # a spurt starts from silence: its lead-in frames are silence, not loss
         self._carry = _EMPTY
         return True
 

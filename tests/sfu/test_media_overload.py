@@ -43,6 +43,19 @@ def test_full_quality_is_back_within_two_seconds_of_calm() -> None:
     assert levels[-1] == 0, levels
 
 
+def test_a_bounce_at_one_level_does_not_slow_the_way_back_from_the_others() -> None:
+    """A load that sits right at level 5's edge bounces 5 -> 4 -> 5; once it goes, only leaving
+    level 5 waits longer, and full quality is still back within two seconds."""
+    control = OverloadControl()
+    run(control, HEAVY, 100)
+    for _ in range(3):  # at the edge: every step down from 5 is overloaded again at once
+        while control.level == len(LEVELS) - 1:
+            control.update(*CALM)
+        run(control, HEAVY, 6)
+    levels = run(control, CALM, 100)
+    assert levels[-1] == 0 and levels.index(0) < 100, levels
+
+
 def test_stepping_back_too_soon_is_damped() -> None:
     """A load that returns right after each step back makes the next step back wait longer."""
     control = OverloadControl()
